@@ -1,0 +1,23 @@
+"""Quoted, cited answers over the DOJ OIG zero-tolerance report and its coverage.
+
+The public surface is small: build a `Settings`, hand it to a `Pipeline`, call
+`ingest` and `ask`. Everything else is an implementation module.
+"""
+
+from .config import Settings
+from .errors import (
+    ConfigError,
+    EmptyIndexError,
+    IndexMismatchError,
+    LoadError,
+    QuestionError,
+    RagError,
+)
+from .pipeline import IngestReport, Pipeline
+from .types import Answer, Chunk, Citation, Document, Hit, SourceInfo, Span
+
+__all__ = [
+    "Answer", "Chunk", "Citation", "ConfigError", "Document", "EmptyIndexError", "Hit",
+    "IndexMismatchError", "IngestReport", "LoadError", "Pipeline", "QuestionError",
+    "RagError", "Settings", "SourceInfo", "Span",
+]

@@ -1,0 +1,97 @@
+"""`rag` command line. Domain errors become exit codes here and only here.
+
+Exit codes: 0 ok, 1 some input failed (ingest went on), 2 usage or settings
+error, 3 the question was refused by the checks or the index is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import Settings
+from .errors import ConfigError, EmptyIndexError, IndexMismatchError, QuestionError, RagError
+from .pipeline import IngestReport, Pipeline
+from .render import render_answer, render_sources
+
+PipelineFactory = Callable[[Settings], Pipeline]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Quoted, cited answers from "
+                                "the zero-tolerance report and its coverage.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="add files or folders to the index (default: corpus/)")
+    ing.add_argument("paths", nargs="*", type=Path)
+    ing.add_argument("--rebuild", action="store_true", help="drop the index and build anew")
+    ing.add_argument("--on-mismatch", choices=("error", "rebuild"), default="error",
+                     help="what to do when the index was built with other settings")
+    ask = sub.add_parser("ask", help="answer a question with verbatim, cited quotes")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    sub.add_parser("sources", help="list the ingested documents")
+    return p
+
+
+def _print_report(report: IngestReport) -> None:
+    for err in report.failed:
+        print(f"error: {err}", file=sys.stderr)
+    print(f"ingested {len(report.added)} new, {len(report.updated)} changed, "
+          f"{len(report.unchanged)} unchanged, {len(report.failed)} failed; "
+          f"{report.chunks_written} chunks written in {report.seconds:.1f}s"
+          + (" (index rebuilt)" if report.rebuilt else ""))
+
+
+def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
+    if args.command == "ingest":
+        report = pipeline.ingest(args.paths or None, rebuild=args.rebuild,
+                                 on_mismatch=args.on_mismatch,
+                                 progress=sys.stderr.isatty())
+        _print_report(report)
+        return 1 if report.failed else 0
+    if args.command == "ask":
+        answer = pipeline.ask(args.question)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            print(render_answer(answer))
+        return 0
+    if args.command == "sources":
+        print(render_sources(pipeline.sources()))
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None, make_pipeline: PipelineFactory = Pipeline) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return run(args, make_pipeline(settings))
+    except (ConfigError, IndexMismatchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (QuestionError, EmptyIndexError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # pydantic settings validation
+        print(f"error: invalid setting: {exc}", file=sys.stderr)
+        return 2
+
+
+def main_exit() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    main_exit()

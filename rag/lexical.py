@@ -1,0 +1,86 @@
+"""Lexical side of retrieval: tokenization, stemming and a BM25 index (bm25s).
+
+The index lives in memory and is rebuilt from the store's chunks, so the store
+stays the single source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from functools import lru_cache
+
+import numpy as np
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its itself
+just me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own same she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves also did does said says
+tell me please many much
+""".split())
+
+_TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stemmed content words; numbers lose their thousands commas."""
+    out = []
+    for raw in _TOKEN.findall(text.lower()):
+        if raw[0].isdigit():
+            out.append(raw.replace(",", ""))
+        elif raw not in STOPWORDS and len(raw) > 1:
+            out.append(stem(raw.replace("’", "'")))
+    return out
+
+
+class LexicalIndex:
+    """BM25 over chunk texts; `search` returns (row, score) pairs, best first."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG at import; keep its chatter out of our output.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self._bm25 = bm25s.BM25()
+        tokens = [tokenize(t) for t in texts]
+        self.size = len(texts)
+        df: Counter[str] = Counter()
+        for toks in tokens:
+            df.update(set(toks))
+        self._df = df
+        if self.size:
+            self._bm25.index([t or ["\u2400"] for t in tokens], show_progress=False)
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency (0 for words never seen)."""
+        n = self._df.get(token, 0)
+        if n == 0 or self.size == 0:
+            return 0.0
+        return float(np.log(1 + (self.size - n + 0.5) / (n + 0.5)))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        words = [t for t in tokenize(query) if t in self._df]
+        if not words or not self.size:
+            return []
+        scores = self._bm25.get_scores(words)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda p: -p[1])
+        return [(i, s) for i, s in ranked if s > 0]

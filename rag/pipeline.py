@@ -1,0 +1,190 @@
+"""The one `Pipeline`: ingest documents, answer questions. Every front end calls it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .answer import ExtractiveAnswerer
+from .chunk import chunk_document
+from .config import Settings
+from .embed import Embedder, make_embedder
+from .errors import EmptyIndexError, IndexMismatchError, LoadError
+from .load import discover, load_document
+from .manifest import load_manifest
+from .question import clean_question
+from .rerank import SentenceScorer
+from .retrieve import HybridRetriever
+from .store import ChunkStore, make_client
+from .types import Answer, Chunk, Document, SourceInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; `failed` holds one error per file that could not be loaded."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[LoadError] = field(default_factory=list)
+    chunks_written: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class _Loaded:
+    """The read side, loaded once and swapped whole after an ingest."""
+
+    docs: dict[str, Document]
+    retriever: HybridRetriever
+    answerer: ExtractiveAnswerer
+
+
+class Pipeline:
+    """Owns the settings, the embedder and the store; answers and ingests.
+
+    Heavy parts (model, index) load lazily and once. `ask` is safe to call from
+    several threads.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedding)
+        self.store = ChunkStore(make_client(settings), settings, self.embedder)
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    # -- ingest --------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
+               on_mismatch: str = "error", progress: bool = True) -> IngestReport:
+        """Ingest files and folders (default: the corpus folder).
+
+        Unchanged documents are skipped by content hash; a changed one has its
+        chunks replaced. Returns an `IngestReport`; per-file failures are in it
+        rather than raised. Raises `IndexMismatchError` when the index was built
+        with other settings, unless `rebuild` or `on_mismatch="rebuild"`.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        try:
+            self.store.check()
+        except IndexMismatchError:
+            if on_mismatch != "rebuild":
+                raise
+            rebuild = True
+        if rebuild:
+            self.store.drop()
+            report.rebuilt = True
+        self.store.open(create=True)
+        manifest = load_manifest(self.settings.manifest_path)
+        files, report.failed = discover(list(paths or [self.settings.corpus_dir]))
+        todo: list[tuple[Document, list[Chunk], bool]] = []
+        seen: dict[str, Path] = {}
+        for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+            try:
+                doc = load_document(path, manifest)
+            except LoadError as exc:
+                report.failed.append(exc)
+                continue
+            if doc.doc_id in seen:
+                report.failed.append(LoadError(path, f"same document id {doc.doc_id!r} as "
+                                               f"{seen[doc.doc_id]}; rename one of them"))
+                continue
+            seen[doc.doc_id] = path
+            stored = self.store.stored_hash(doc.doc_id)
+            if stored == doc.content_hash:
+                report.unchanged.append(doc.doc_id)
+                continue
+            todo.append((doc, chunk_document(doc, self.settings.chunking), stored is not None))
+        self._write(todo, report, progress)
+        if todo or report.rebuilt:
+            with self._lock:
+                self._loaded = None
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, todo: list[tuple[Document, list[Chunk], bool]], report: IngestReport,
+               progress: bool) -> None:
+        total = sum(len(chunks) for _, chunks, _ in todo)
+        step = self.settings.embedding.batch_size * 4
+        with tqdm(total=total, desc="embedding", unit="chunk", disable=not progress) as bar:
+            for doc, chunks, existed in todo:
+                texts = [self._embed_text(doc, c) for c in chunks]
+                parts = []
+                for i in range(0, len(texts), step):
+                    parts.append(self.embedder.embed(texts[i:i + step]))
+                    bar.update(len(texts[i:i + step]))
+                vectors = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
+                self.store.replace_document(doc, chunks, vectors)
+                (report.updated if existed else report.added).append(doc.doc_id)
+                report.chunks_written += len(chunks)
+
+    def _embed_text(self, doc: Document, chunk: Chunk) -> str:
+        if self.settings.embedding.with_title:
+            return f"{doc.info.title}\n{chunk.text}"
+        return chunk.text
+
+    # -- read side -----------------------------------------------------------------
+
+    def _load(self) -> _Loaded:
+        with self._lock:
+            if self._loaded is None:
+                self.store.open(create=False)
+                if self.store.counts()[1] == 0:
+                    raise EmptyIndexError(
+                        f"no documents are indexed in {self.settings.data_dir}; run "
+                        "`rag ingest` (or `rag ingest PATH`) first")
+                docs = self.store.documents()
+                retriever = HybridRetriever.build(
+                    self.store, self.settings.retrieval,
+                    {d: doc.info.title for d, doc in docs.items()})
+                scorer = SentenceScorer(self.embedder, retriever.lexical.idf,
+                                        self.settings.answer)
+                self._loaded = _Loaded(docs, retriever,
+                                       ExtractiveAnswerer(scorer, self.settings.answer))
+            return self._loaded
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question with verified quotes, or refuse.
+
+        Raises `QuestionError` for an unusable question and `EmptyIndexError`
+        when nothing is indexed.
+        """
+        t0 = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        loaded = self._load()
+        query_vector = self.embedder.embed([text])[0]
+        hits = loaded.retriever.search(text, query_vector)
+        t1 = time.perf_counter()
+        body, citations, refused = loaded.answerer.answer(text, query_vector, hits, loaded.docs)
+        t2 = time.perf_counter()
+        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
+                   "total": (t2 - t0) * 1000}
+        return Answer(question=text, answer=body, refused=refused,
+                      citations=tuple(citations), timings_ms=timings, hits=tuple(hits))
+
+    def sources(self) -> list[SourceInfo]:
+        """The ingested documents' metadata, sorted by id (empty when nothing is indexed)."""
+        self.store.open(create=False)
+        if not self.store.is_open:
+            return []
+        return sorted((d.info for d in self.store.documents().values()), key=lambda i: i.doc_id)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._load().docs.get(doc_id)
+
+    def stats(self) -> dict[str, object]:
+        self.store.open(create=False)
+        docs, chunks = self.store.counts()
+        return {"documents": docs, "chunks": chunks, "embedding_model": self.embedder.name}

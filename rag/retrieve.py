@@ -1,0 +1,56 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, merged by weighted reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import RetrievalSettings
+from .lexical import LexicalIndex
+from .store import ChunkStore
+from .types import Chunk, Hit
+
+
+def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the lists."""
+    fused: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, item in enumerate(ids, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+@dataclass
+class HybridRetriever:
+    """Finds the passages for a question. Holds the in-memory BM25 view of the store."""
+
+    store: ChunkStore
+    settings: RetrievalSettings
+    chunks: dict[str, Chunk]
+    lexical: LexicalIndex
+    _order: list[str]
+
+    @classmethod
+    def build(cls, store: ChunkStore, settings: RetrievalSettings,
+              titles: dict[str, str]) -> HybridRetriever:
+        """Load every chunk from the store and index it for BM25 (with its title,
+        as the dense side embeds it with its title too)."""
+        chunks = store.chunks()
+        order = [c.chunk_id for c in chunks]
+        lexical = LexicalIndex([f"{titles.get(c.doc_id, '')}\n{c.text}" for c in chunks])
+        return cls(store, settings, {c.chunk_id: c for c in chunks}, lexical, order)
+
+    def search(self, question: str, query_vector: np.ndarray, top_k: int | None = None) -> list[Hit]:
+        """Return up to `top_k` hits, best first, each with its dense and BM25 ranks."""
+        s = self.settings
+        dense = [cid for cid, _ in self.store.dense_search(query_vector, s.dense_k)
+                 if cid in self.chunks]
+        lexical = [self._order[row] for row, _ in self.lexical.search(question, s.lexical_k)]
+        fused = rrf([(dense, s.dense_weight), (lexical, s.lexical_weight)], s.rrf_k)
+        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
+        lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[: top_k or s.top_k]
+        return [Hit(chunk=self.chunks[cid], score=score, rank=i,
+                    dense_rank=dense_rank.get(cid), lexical_rank=lex_rank.get(cid))
+                for i, (cid, score) in enumerate(best, start=1)]

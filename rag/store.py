@@ -1,0 +1,236 @@
+"""The Chroma index: chunk vectors (through langchain-chroma) and full document texts.
+
+Two collections share one Chroma client:
+- `<name>-chunks`: one record per chunk, its vector, and offsets as metadata;
+  it also records the embedding/chunking fingerprint in its metadata.
+- `<name>-docs`: one record per document holding the normalized full text, so any
+  quote can be checked against it, and the content hash that makes ingest
+  incremental. A document's record is written *after* its chunks, so it doubles
+  as the commit marker: a crash mid-document leaves an old or missing hash and
+  the next ingest redoes that document.
+Raw Chroma results become our own types here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from .config import Settings
+from .embed import Embedder, LangChainEmbeddings
+from .errors import ConfigError, IndexMismatchError
+from .types import Chunk, Document, SourceInfo, Span
+
+log = logging.getLogger(__name__)
+
+_PAGE_SIZE = 2000  # records per Chroma `get` when reading a whole collection
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A persistent Chroma client under `data_dir/chroma` (telemetry off)."""
+    path = Path(settings.data_dir) / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create data directory {path} ({exc}); set RAG_DATA_DIR "
+                          "to a writable folder") from exc
+    return chromadb.PersistentClient(path=str(path),
+                                     settings=ChromaSettings(anonymized_telemetry=False))
+
+
+class ChunkStore:
+    """Chunks and documents in Chroma, checked against the current settings."""
+
+    def __init__(self, client: ClientAPI, settings: Settings, embedder: Embedder) -> None:
+        self._client = client
+        self._settings = settings
+        self._fingerprint = settings.index_fingerprint()
+        self.chunk_name = f"{settings.collection}-chunks"
+        self.doc_name = f"{settings.collection}-docs"
+        self._embedder = embedder
+        self._chunks: Collection | None = None
+        self._docs: Collection | None = None
+        self._lc: Chroma | None = None
+
+    # -- opening -----------------------------------------------------------------
+
+    def exists(self) -> bool:
+        names = {c.name if hasattr(c, "name") else str(c) for c in self._client.list_collections()}
+        return self.chunk_name in names and self.doc_name in names
+
+    def stored_fingerprint(self) -> dict[str, Any] | None:
+        if not self.exists():
+            return None
+        return dict(self._client.get_collection(self.chunk_name).metadata or {})
+
+    def check(self) -> None:
+        """Raise `IndexMismatchError` when the index was built with other settings."""
+        stored = self.stored_fingerprint()
+        if stored is None or stored.get("fingerprint") == self._fingerprint["fingerprint"]:
+            return
+        diffs = [f"{key}: index has {stored.get(key)!r}, settings say {value!r}"
+                 for key, value in self._fingerprint.items()
+                 if key != "fingerprint" and stored.get(key) != value]
+        raise IndexMismatchError(
+            f"the index in {self._settings.data_dir} was built with other settings ("
+            + "; ".join(diffs or ["chunker version"])
+            + "). Re-ingest with `rag ingest --rebuild`, or restore the old settings."
+        )
+
+    def open(self, create: bool) -> None:
+        """Open (and with `create`, make) both collections after checking settings."""
+        self.check()
+        if not create and not self.exists():
+            return
+        self._chunks = self._client.get_or_create_collection(
+            self.chunk_name, embedding_function=None, metadata=self._fingerprint,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._docs = self._client.get_or_create_collection(
+            self.doc_name, embedding_function=None, metadata={"kind": "documents"},
+        )
+        self._lc = Chroma(client=self._client, collection_name=self.chunk_name,
+                          embedding_function=LangChainEmbeddings(self._embedder),
+                          create_collection_if_not_exists=False)
+
+    def drop(self) -> None:
+        """Delete both collections (used by `--rebuild`)."""
+        for name in (self.chunk_name, self.doc_name):
+            try:
+                self._client.delete_collection(name)
+            except (ValueError, chromadb.errors.NotFoundError):
+                pass
+        self._chunks = self._docs = self._lc = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._chunks is not None
+
+    def _require(self) -> tuple[Collection, Collection]:
+        if self._chunks is None or self._docs is None:
+            raise RuntimeError("ChunkStore.open() was not called")
+        return self._chunks, self._docs
+
+    # -- writing -----------------------------------------------------------------
+
+    def stored_hash(self, doc_id: str) -> str | None:
+        _, docs = self._require()
+        got = docs.get(ids=[doc_id], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0]["content_hash"]) if metas and metas[0] else None
+
+    def replace_document(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace whatever is stored for `doc.doc_id` with these chunks."""
+        chunk_col, docs = self._require()
+        chunk_col.delete(where={"doc_id": doc.doc_id})
+        step = max(1, min(self._client.get_max_batch_size(), 1000))
+        for i in range(0, len(chunks), step):
+            batch = chunks[i:i + step]
+            chunk_col.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[i:i + step],
+                documents=[c.text for c in batch],
+                metadatas=[_chunk_meta(c) for c in batch],
+            )
+        docs.upsert(ids=[doc.doc_id], documents=[doc.text], embeddings=[[1.0]],
+                    metadatas=[_doc_meta(doc, len(chunks))])
+
+    def remove_document(self, doc_id: str) -> None:
+        chunk_col, docs = self._require()
+        chunk_col.delete(where={"doc_id": doc_id})
+        docs.delete(ids=[doc_id])
+
+    # -- reading -----------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in the index; (0, 0) when it does not exist."""
+        if not self.is_open:
+            return 0, 0
+        chunk_col, docs = self._require()
+        return docs.count(), chunk_col.count()
+
+    def documents(self) -> dict[str, Document]:
+        _, docs = self._require()
+        out = {}
+        for got in _pages(docs, ["documents", "metadatas"]):
+            for doc_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                out[doc_id] = _doc_from_record(doc_id, text, meta)
+        return out
+
+    def chunks(self) -> list[Chunk]:
+        chunk_col, _ = self._require()
+        out = []
+        for got in _pages(chunk_col, ["documents", "metadatas"]):
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                out.append(_chunk_from_record(cid, text, meta))
+        out.sort(key=lambda c: (c.doc_id, c.index))
+        return out
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the `k` nearest chunks, best first."""
+        if self._lc is None:
+            raise RuntimeError("ChunkStore.open() was not called")
+        total = self.counts()[1]
+        if total == 0:
+            return []
+        found = self._lc.similarity_search_by_vector_with_relevance_scores(
+            vector.tolist(), k=min(k, total))
+        return [(str(doc.id), float(score)) for doc, score in found]
+
+
+def _pages(col: Collection, include: list[str]) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        got = col.get(include=include, limit=_PAGE_SIZE, offset=offset)  # type: ignore[arg-type]
+        if not got["ids"]:
+            return
+        yield dict(got)
+        offset += len(got["ids"])
+
+
+def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": chunk.doc_id, "index": chunk.index, "start": chunk.start,
+        "end": chunk.end, "page": chunk.page if chunk.page is not None else -1,
+        "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
+    }
+
+
+def _chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    page = int(meta["page"])
+    return Chunk(
+        chunk_id=chunk_id, doc_id=str(meta["doc_id"]), index=int(meta["index"]),
+        start=int(meta["start"]), end=int(meta["end"]), text=text,
+        page=None if page < 0 else page,
+        sentences=tuple(Span(s, e) for s, e in json.loads(str(meta["sentences"]))),
+    )
+
+
+def _doc_meta(doc: Document, n_chunks: int) -> dict[str, Any]:
+    info = doc.info
+    return {
+        "title": info.title, "publisher": info.publisher, "date": info.date,
+        "kind": info.kind, "url": info.url or "", "license": info.license,
+        "path": info.path or "", "content_hash": doc.content_hash,
+        "page_starts": json.dumps(list(doc.page_starts)), "n_chunks": n_chunks,
+    }
+
+
+def _doc_from_record(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
+    info = SourceInfo(
+        doc_id=doc_id, title=str(meta["title"]), publisher=str(meta["publisher"]),
+        date=str(meta["date"]), kind=str(meta["kind"]), url=str(meta["url"]) or None,
+        license=str(meta["license"]), path=str(meta["path"]) or None,
+    )
+    return Document(info=info, text=text, content_hash=str(meta["content_hash"]),
+                    page_starts=tuple(json.loads(str(meta["page_starts"]))))

@@ -1,0 +1,126 @@
+"""Plain, frozen value types shared by every stage of the pipeline.
+
+Offsets (`start`, `end`) are always character offsets into the *stored normalized
+text* of a document (`Document.text`), so `doc.text[start:end]` is the exact
+quoted text.  That single invariant is what makes every quote checkable.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+DocKind = Literal["report", "news", "executive-order", "fact-sheet", "other"]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Provenance of one document, from the manifest or the file itself."""
+
+    doc_id: str
+    title: str
+    publisher: str = ""
+    date: str = ""
+    kind: str = "other"
+    url: str | None = None
+    license: str = ""
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: normalized text plus where each page starts.
+
+    `page_starts` is empty for unpaged formats; for PDFs, `page_starts[i]` is the
+    offset at which page i+1 begins.
+    """
+
+    info: SourceInfo
+    text: str
+    content_hash: str
+    page_starts: tuple[int, ...] = ()
+
+    @property
+    def doc_id(self) -> str:
+        return self.info.doc_id
+
+    def page_at(self, offset: int) -> int | None:
+        """Return the 1-based page holding `offset`, or None for unpaged documents."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect.bisect_right(self.page_starts, offset))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) in a document's stored text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: contiguous text with its sentences' offsets."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    page: int | None
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by retrieval, with the scores that ranked it."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified quote: `quote == document.text[start:end]` was checked."""
+
+    n: int
+    doc_id: str
+    title: str
+    publisher: str
+    date: str
+    url: str | None
+    page: int | None
+    start: int
+    end: int
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the pipeline returns for one question."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    timings_ms: dict[str, float]
+    hits: tuple[Hit, ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON shape shared by `rag ask --json`, the API and the evals."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "timings_ms": dict(self.timings_ms),
+        }
