@@ -59,7 +59,7 @@ def _cite(n: int, cand: Candidate, doc: Document) -> Citation:
     start, end = cand.span.start, cand.span.end
     return Citation(n=n, doc_id=info.doc_id, title=info.title, publisher=info.publisher,
                     date=info.date, url=info.url, page=doc.page_at(start), start=start,
-                    end=end, quote=doc.text[start:end])
+                    end=end, quote=cand.text)
 
 
 def _renumber(c: Citation, n: int) -> Citation:

@@ -83,11 +83,13 @@ class SentenceScorer:
                    docs: dict[str, Document]) -> list[Candidate]:
         pool: dict[str, tuple[Hit, Span, str]] = {}
         for hit in hits:
-            doc = docs.get(hit.chunk.doc_id)
-            if doc is None:
+            chunk = hit.chunk
+            if chunk.doc_id not in docs:
                 continue
-            for span in hit.chunk.sentences:
-                text = doc.text[span.start:span.end]
+            for span in chunk.sentences:
+                # Taken from the chunk as indexed; the answerer verifies it against
+                # the document's stored full text, an independent copy.
+                text = chunk.text[span.start - chunk.start:span.end - chunk.start]
                 # The same sentence in two near-duplicate documents: keep the better hit.
                 if len(text.split()) >= _MIN_WORDS and text not in pool:
                     pool[text] = (hit, span, text)

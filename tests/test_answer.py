@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pytest
+
+from rag import Pipeline, QuestionError
+from rag.answer import NOT_COVERED
+
+
+@pytest.fixture
+def indexed(fake_pipeline: Pipeline, small_corpus: Path) -> Pipeline:
+    fake_pipeline.ingest([small_corpus], progress=False)
+    return fake_pipeline
+
+
+def test_answer_is_made_of_verbatim_cited_sentences(indexed: Pipeline) -> None:
+    answer = indexed.ask("How many mooring permits did the commission approve?")
+    assert not answer.refused
+    first = answer.citations[0]
+    assert "42 new mooring permits" in first.quote
+    doc = indexed.document(first.doc_id)
+    assert doc is not None and doc.text[first.start:first.end] == first.quote
+    assert f"[{first.n}]" in answer.answer and first.quote in answer.answer
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_off_topic_question_is_refused_without_quotes(indexed: Pipeline) -> None:
+    answer = indexed.ask("What is the boiling point of mercury?")
+    assert answer.refused and answer.citations == () and answer.answer == NOT_COVERED
+
+
+def test_a_quote_that_does_not_match_the_source_is_dropped(
+        indexed: Pipeline, caplog: pytest.LogCaptureFixture) -> None:
+    loaded = indexed._load()
+    doc = loaded.docs["harbor"]
+    # Simulate stored text drifting from the chunk offsets (e.g. a torn write).
+    loaded.docs["harbor"] = dataclasses.replace(doc, text=doc.text.replace("42", "24"))
+    with caplog.at_level(logging.ERROR, logger="rag.verify"):
+        answer = indexed.ask("How many mooring permits did the commission approve?")
+    assert all("24" not in c.quote and "42" not in c.quote for c in answer.citations)
+    assert "not verbatim" in caplog.text
+
+
+@pytest.mark.parametrize("question,match", [
+    ("", "empty"), ("   \n ", "empty"), ("x" * 1001, "limit is 1000"),
+    ("\x00\x01\x02\x03\x04\x05", "control characters"),
+])
+def test_unusable_questions_get_clear_errors(indexed: Pipeline, question: str, match: str) -> None:
+    with pytest.raises(QuestionError, match=match):
+        indexed.ask(question)
+
+
+def test_json_shape_is_the_documented_one(indexed: Pipeline) -> None:
+    data = indexed.ask("When will dredging of the channel begin?").to_dict()
+    assert set(data) == {"question", "answer", "refused", "citations", "timings_ms"}
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "publisher", "date", "url",
+                                         "page", "start", "end", "quote"}
+    assert "March 2027" in data["citations"][0]["quote"]
