@@ -7,6 +7,7 @@ from the stored documents by offset, each verified before it is returned.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +22,16 @@ NOT_COVERED = ("Not covered: the indexed documents do not answer this question, 
                "so no quote is offered as an answer.")
 
 
+@dataclass(frozen=True)
+class Drafted:
+    """An answer before timings are attached."""
+
+    text: str
+    citations: list[Citation]
+    refused: bool
+    evidence_score: float
+
+
 class ExtractiveAnswerer:
     """Turns scored sentences into an answer, or a refusal when evidence is weak."""
 
@@ -29,19 +40,21 @@ class ExtractiveAnswerer:
         self._settings = settings
 
     def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit],
-               docs: dict[str, Document]) -> tuple[str, list[Citation], bool]:
-        """Return (answer text with [n] markers, verified citations, refused)."""
+               docs: dict[str, Document]) -> Drafted:
+        """Return the answer text with [n] markers and its verified citations,
+        or a refusal (no citations) when the evidence is too weak."""
         ranked = self._scorer.candidates(question, query_vector, hits, docs)
+        best = ranked[0].score if ranked else 0.0
         chosen = self._select(ranked)
         if not chosen:
-            return NOT_COVERED, [], True
+            return Drafted(NOT_COVERED, [], True, best)
         citations = verified([_cite(i, c, docs[c.doc_id]) for i, c in enumerate(chosen, 1)],
                              docs)
         if not citations:
-            return NOT_COVERED, [], True
-        citations = [_renumber(c, n) for n, c in enumerate(citations, start=1)]
+            return Drafted(NOT_COVERED, [], True, best)
+        citations = [replace(c, n=n) for n, c in enumerate(citations, start=1)]
         text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
-        return text, citations, False
+        return Drafted(text, citations, False, best)
 
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
         if not ranked or ranked[0].score < self._settings.min_score:
@@ -60,9 +73,3 @@ def _cite(n: int, cand: Candidate, doc: Document) -> Citation:
     return Citation(n=n, doc_id=info.doc_id, title=info.title, publisher=info.publisher,
                     date=info.date, url=info.url, page=doc.page_at(start), start=start,
                     end=end, quote=cand.text)
-
-
-def _renumber(c: Citation, n: int) -> Citation:
-    from dataclasses import replace
-
-    return replace(c, n=n)

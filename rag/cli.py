@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("sources", help="list the ingested documents")
+    ev = sub.add_parser("eval", help="run a question set through the pipeline and report")
+    ev.add_argument("--questions", type=Path, required=True, help="JSONL question set")
+    ev.add_argument("--out", type=Path, default=Path("evals/out"), help="report folder")
+    ev.add_argument("--baseline", choices=("naive",), help="also run this baseline")
+    ev.add_argument("--ablation", action="store_true", help="also run each stage on/off")
     return p
 
 
@@ -63,6 +68,18 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         return 0
     if args.command == "sources":
         print(render_sources(pipeline.sources()))
+        return 0
+    if args.command == "eval":
+        from evals.runner import run_eval  # the eval stack loads only when asked for
+
+        summary = run_eval(pipeline, args.questions, args.out, baseline=args.baseline,
+                           ablation=args.ablation, progress=sys.stderr.isatty())
+        keys = [k for k in summary if not isinstance(summary[k], dict | list | str)]
+        print(json.dumps({k: summary[k] for k in keys}, indent=2))
+        if "ratios" in summary:
+            print(json.dumps({"baseline": summary["baseline"], "ratios": summary["ratios"]},
+                             indent=2))
+        print(f"report: {args.out / 'report.md'}")
         return 0
     raise AssertionError(args.command)
 

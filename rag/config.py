@@ -66,6 +66,13 @@ class AnswerSettings(BaseModel):
     )
     semantic_weight: float = Field(0.6, ge=0.0, le=1.0, description="share of the sentence "
                                    "score from embedding similarity; the rest is lexical")
+    type_bonus: float = Field(
+        0.05, ge=0.0, le=0.5,
+        description="bonus for a sentence holding the kind of fact asked for (a number "
+        "for 'how many', a date for 'when'); the same amount is a malus when it lacks it",
+    )
+    injection_guard: bool = Field(
+        True, description="refuse questions that try to give the system instructions")
     cross_encoder: str | None = Field(
         None, description="optional sentence-transformers CrossEncoder name or path for "
         "reranking; none ships offline, so it is off by default",

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import ExtractiveAnswerer
+from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
 from .chunk import chunk_document
 from .config import Settings
 from .embed import Embedder, make_embedder
@@ -164,15 +165,20 @@ class Pipeline:
         t0 = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
+        if self.settings.answer.injection_guard and looks_like_injection(text):
+            # The extractive path cannot be steered by a question, but answering
+            # one that tries would present quotes as a reply to it.
+            t1 = time.perf_counter()
+            return Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
+                          citations=(), timings_ms=_timings(t0, t1, t1))
         query_vector = self.embedder.embed([text])[0]
         hits = loaded.retriever.search(text, query_vector)
         t1 = time.perf_counter()
-        body, citations, refused = loaded.answerer.answer(text, query_vector, hits, loaded.docs)
+        drafted = loaded.answerer.answer(text, query_vector, hits, loaded.docs)
         t2 = time.perf_counter()
-        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
-                   "total": (t2 - t0) * 1000}
-        return Answer(question=text, answer=body, refused=refused,
-                      citations=tuple(citations), timings_ms=timings, hits=tuple(hits))
+        return Answer(question=text, answer=drafted.text, refused=drafted.refused,
+                      citations=tuple(drafted.citations), timings_ms=_timings(t0, t1, t2),
+                      hits=tuple(hits), evidence_score=drafted.evidence_score)
 
     def sources(self) -> list[SourceInfo]:
         """The ingested documents' metadata, sorted by id (empty when nothing is indexed)."""
@@ -181,6 +187,11 @@ class Pipeline:
             return []
         return sorted((d.info for d in self.store.documents().values()), key=lambda i: i.doc_id)
 
+    def stored_documents(self) -> dict[str, Document]:
+        """A fresh read of every stored document (not the copy answers are built from)."""
+        self._load()
+        return self.store.documents()
+
     def document(self, doc_id: str) -> Document | None:
         return self._load().docs.get(doc_id)
 
@@ -188,3 +199,7 @@ class Pipeline:
         self.store.open(create=False)
         docs, chunks = self.store.counts()
         return {"documents": docs, "chunks": chunks, "embedding_model": self.embedder.name}
+
+
+def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
+    return {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}

@@ -104,7 +104,7 @@ class SentenceScorer:
             lex = sum(self._idf(t) for t in q_terms & set(tokenize(text))) / q_weight
             score = (self._settings.semantic_weight * float(sem)
                      + (1 - self._settings.semantic_weight) * lex
-                     + _type_bonus(question, text))
+                     + self._settings.type_bonus * _answer_type_fit(question, text))
             out.append(Candidate(hit.chunk.doc_id, span, text, hit, float(sem), lex, score))
         out.sort(key=lambda c: (-c.score, c.hit.rank, c.span.start))
         return out
@@ -116,11 +116,12 @@ class SentenceScorer:
         return self._cache.get(texts) @ query_vector
 
 
-def _type_bonus(question: str, sentence: str) -> float:
+def _answer_type_fit(question: str, sentence: str) -> float:
+    """+1 when the sentence holds the kind of fact asked for, -1 when it lacks it."""
     if _HOW_MANY.search(question):
-        return 0.05 if _HAS_NUMBER.search(sentence) else -0.05
+        return 1.0 if _HAS_NUMBER.search(sentence) else -1.0
     if _WHEN.search(question):
-        return 0.05 if _HAS_DATE.search(sentence) else -0.05
+        return 1.0 if _HAS_DATE.search(sentence) else -1.0
     return 0.0
 
 

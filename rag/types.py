@@ -114,6 +114,9 @@ class Answer:
     citations: tuple[Citation, ...]
     timings_ms: dict[str, float]
     hits: tuple[Hit, ...] = field(default=(), compare=False)
+    # Score of the best answering sentence (0 when none): what the refusal
+    # threshold is compared with. Kept out of the public JSON on purpose.
+    evidence_score: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape shared by `rag ask --json`, the API and the evals."""

@@ -1,0 +1,159 @@
+"""Eval metrics: small pure functions over one shared sample vocabulary.
+
+Every metric refuses empty input loudly (`ValueError`) instead of returning a
+flattering default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .questions import EvalQuestion
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One question as run: what was asked, retrieved and answered."""
+
+    question: EvalQuestion
+    response: dict[str, Any]               # the `rag ask --json` object
+    passages: tuple[str, ...]              # retrieved passage texts, best first
+    retrieve_ms: float
+    total_ms: float
+    evidence_score: float = 0.0
+    quotes_ok: tuple[bool, ...] = field(default=())  # per citation: verbatim at its offsets
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def evidence_rank(sample: Sample) -> int | None:
+    """1-based rank of the first passage containing the evidence span, or None."""
+    needle = _squash(sample.question.evidence)
+    for rank, passage in enumerate(sample.passages, start=1):
+        if needle and needle in _squash(passage):
+            return rank
+    return None
+
+
+def _answerable(samples: list[Sample]) -> list[Sample]:
+    got = [s for s in samples if s.question.answerable]
+    if not got:
+        raise ValueError("no answerable questions to measure")
+    return got
+
+
+def _unanswerable(samples: list[Sample]) -> list[Sample]:
+    got = [s for s in samples if not s.question.answerable]
+    if not got:
+        raise ValueError("no unanswerable questions to measure")
+    return got
+
+
+def recall_at_k(samples: list[Sample], k: int) -> float:
+    ranks = [evidence_rank(s) for s in _answerable(samples)]
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def mrr(samples: list[Sample]) -> float:
+    ranks = [evidence_rank(s) for s in _answerable(samples)]
+    return float(np.mean([1.0 / r if r else 0.0 for r in ranks]))
+
+
+def answer_correct(sample: Sample) -> bool:
+    """Not refused, and the answer or a cited quote contains an expected phrase."""
+    if sample.response["refused"]:
+        return False
+    shown = _squash(sample.response["answer"] + " " + " ".join(
+        c["quote"] for c in sample.response["citations"]))
+    return any(_squash(e) in shown for e in sample.question.expect)
+
+
+def answer_accuracy(samples: list[Sample]) -> float:
+    got = _answerable(samples)
+    return sum(answer_correct(s) for s in got) / len(got)
+
+
+def quote_fidelity(samples: list[Sample]) -> float:
+    flags = [ok for s in samples for ok in s.quotes_ok]
+    if not flags:
+        raise ValueError("no quotes were shown, so fidelity cannot be measured")
+    return sum(flags) / len(flags)
+
+
+def citation_relevant(sample: Sample, citation: dict[str, Any], doc_text: str | None) -> bool:
+    """The quote overlaps the evidence span in its document, or holds an expected phrase."""
+    quote = _squash(citation["quote"])
+    if any(_squash(e) in quote for e in sample.question.expect):
+        return True
+    if doc_text is None:
+        return False
+    at = doc_text.find(sample.question.evidence)
+    while at >= 0:
+        if citation["start"] < at + len(sample.question.evidence) and at < citation["end"]:
+            return True
+        at = doc_text.find(sample.question.evidence, at + 1)
+    return False
+
+
+def citation_precision(samples: list[Sample], doc_texts: dict[str, str]) -> float:
+    pairs = [(s, c) for s in _answerable(samples) for c in s.response["citations"]]
+    if not pairs:
+        raise ValueError("no citations on answerable questions")
+    return sum(citation_relevant(s, c, doc_texts.get(c["doc_id"])) for s, c in pairs) / len(pairs)
+
+
+def refusal_accuracy(samples: list[Sample]) -> float:
+    got = _unanswerable(samples)
+    return sum(bool(s.response["refused"]) for s in got) / len(got)
+
+
+def false_refusal_rate(samples: list[Sample]) -> float:
+    got = _answerable(samples)
+    return sum(bool(s.response["refused"]) for s in got) / len(got)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        raise ValueError("no latencies to summarize")
+    return float(np.percentile(values, q))
+
+
+def summarize(samples: list[Sample], doc_texts: dict[str, str]) -> dict[str, Any]:
+    """The summary.json keys; a metric that cannot be computed is null (with why)."""
+    out: dict[str, Any] = {"n": len(samples),
+                           "n_answerable": sum(s.question.answerable for s in samples)}
+    metrics = {
+        "retrieval_recall_at_5": lambda: recall_at_k(samples, 5),
+        "mrr": lambda: mrr(samples),
+        "answer_accuracy": lambda: answer_accuracy(samples),
+        "quote_fidelity": lambda: quote_fidelity(samples),
+        "citation_precision": lambda: citation_precision(samples, doc_texts),
+        "refusal_accuracy": lambda: refusal_accuracy(samples),
+        "false_refusal_rate": lambda: false_refusal_rate(samples),
+        "latency_p50_ms": lambda: percentile([s.total_ms for s in samples], 50),
+        "latency_p95_ms": lambda: percentile([s.total_ms for s in samples], 95),
+        "retrieval_latency_p50_ms": lambda: percentile([s.retrieve_ms for s in samples], 50),
+        "retrieval_latency_p95_ms": lambda: percentile([s.retrieve_ms for s in samples], 95),
+    }
+    for name, fn in metrics.items():
+        try:
+            out[name] = round(fn(), 4)
+        except ValueError as exc:
+            out[name] = None
+            out.setdefault("not_measured", {})[name] = str(exc)
+    return out
+
+
+def retrieval_summary(samples: list[Sample]) -> dict[str, Any]:
+    """Only the retrieval metrics (for the baseline, which does not answer)."""
+    return {
+        "retrieval_recall_at_5": round(recall_at_k(samples, 5), 4),
+        "mrr": round(mrr(samples), 4),
+        "retrieval_latency_p50_ms": round(percentile([s.retrieve_ms for s in samples], 50), 4),
+        "retrieval_latency_p95_ms": round(percentile([s.retrieve_ms for s in samples], 95), 4),
+    }

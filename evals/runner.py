@@ -1,0 +1,151 @@
+"""`rag eval`: run the shared Pipeline over a question set and write the reports."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from rag import Pipeline, QuestionError, Settings
+from rag.verify import quote_matches
+
+from . import metrics as M
+from .baseline import NaiveBaseline
+from .questions import EvalQuestion, load_questions
+from .report import write_report
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An ablation: settings overrides, and whether they need their own index."""
+
+    name: str
+    overrides: dict[str, dict[str, Any]]
+    reindex: bool = False
+
+
+ABLATIONS = [
+    Variant("dense retrieval only", {"retrieval": {"lexical_weight": 0.0}}),
+    Variant("BM25 retrieval only", {"retrieval": {"dense_weight": 0.0}}),
+    Variant("sentence score: lexical only", {"answer": {"semantic_weight": 0.0}}),
+    Variant("sentence score: embedding only", {"answer": {"semantic_weight": 1.0}}),
+    Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
+    Variant("no injection guard", {"answer": {"injection_guard": False}}),
+    Variant("no title in chunk embedding", {"embedding": {"with_title": False}}, reindex=True),
+    Variant("chunks of 400 chars", {"chunking": {"max_chars": 400}}, reindex=True),
+    Variant("chunks of 1200 chars", {"chunking": {"max_chars": 1200}}, reindex=True),
+]
+
+
+def run_samples(pipeline: Pipeline, questions: list[EvalQuestion],
+                progress: bool = True, desc: str = "eval") -> list[M.Sample]:
+    """Ask every question through the pipeline; check each quote against a fresh
+    read of the stored documents (not the copy the answerer used)."""
+    docs = pipeline.stored_documents()
+    samples = []
+    for q in tqdm(questions, desc=desc, unit="q", disable=not progress):
+        try:
+            answer = pipeline.ask(q.question)
+        except QuestionError as exc:
+            samples.append(M.Sample(q, {"question": q.question, "answer": str(exc),
+                                        "refused": True, "citations": [],
+                                        "timings_ms": {}}, (), 0.0, 0.0))
+            continue
+        ok = tuple(quote_matches(docs.get(c.doc_id), c.start, c.end, c.quote)
+                   for c in answer.citations)
+        samples.append(M.Sample(q, answer.to_dict(), tuple(h.chunk.text for h in answer.hits),
+                                answer.timings_ms["retrieve"], answer.timings_ms["total"],
+                                answer.evidence_score, ok))
+    return samples
+
+
+def run_baseline(pipeline: Pipeline, questions: list[EvalQuestion],
+                 progress: bool = True) -> list[M.Sample]:
+    baseline = NaiveBaseline(pipeline.embedder, list(pipeline.stored_documents().values()))
+    samples = []
+    for q in tqdm(questions, desc="baseline", unit="q", disable=not progress):
+        passages, ms = baseline.retrieve(q.question)
+        samples.append(M.Sample(q, {"refused": False, "answer": "", "citations": []},
+                                tuple(passages), ms, ms))
+    return samples
+
+
+def _per_question(sample: M.Sample, doc_texts: dict[str, str]) -> dict[str, Any]:
+    q = sample.question
+    row = {"id": q.id, "category": q.category, "answerable": q.answerable, **sample.response}
+    row["metrics"] = {
+        "evidence_rank": M.evidence_rank(sample) if q.answerable else None,
+        "answer_correct": M.answer_correct(sample) if q.answerable else None,
+        "refused_correctly": (not q.answerable and sample.response["refused"]),
+        "quotes_verbatim": list(sample.quotes_ok),
+        "citations_relevant": [M.citation_relevant(sample, c, doc_texts.get(c["doc_id"]))
+                               for c in sample.response["citations"]] if q.answerable else [],
+        "evidence_score": round(sample.evidence_score, 4),
+    }
+    return row
+
+
+def _variant_settings(base: Settings, variant: Variant, tmp: Path) -> Settings:
+    data = base.model_dump()
+    for group, values in variant.overrides.items():
+        data[group] = {**data[group], **values}
+    if variant.reindex:
+        data["data_dir"] = tmp / variant.name.replace(" ", "-")
+    return Settings(**data)
+
+
+def run_ablation(pipeline: Pipeline, questions: list[EvalQuestion],
+                 progress: bool = True) -> list[dict[str, Any]]:
+    """Each stage switched off (or changed) in turn, on the same questions."""
+    paths = sorted({Path(d.info.path) for d in pipeline.stored_documents().values()
+                    if d.info.path and Path(d.info.path).exists()})
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rag-ablation-") as tmp:
+        for variant in ABLATIONS:
+            settings = _variant_settings(pipeline.settings, variant, Path(tmp))
+            other = Pipeline(settings, embedder=pipeline.embedder)
+            if variant.reindex:
+                other.ingest(paths, progress=False)
+            samples = run_samples(other, questions, progress, desc=variant.name)
+            docs = {d: doc.text for d, doc in other.stored_documents().items()}
+            rows.append({"variant": variant.name, **M.summarize(samples, docs)})
+    return rows
+
+
+def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
+             baseline: str | None = None, ablation: bool = False,
+             progress: bool = True) -> dict[str, Any]:
+    """Run the eval, write results.jsonl, summary.json, report.md and plots; return the summary."""
+    questions = load_questions(questions_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = run_samples(pipeline, questions, progress)
+    doc_texts = {d: doc.text for d, doc in pipeline.stored_documents().items()}
+    summary: dict[str, Any] = M.summarize(samples, doc_texts)
+    summary["questions"] = str(questions_path)
+    summary["settings"] = json.loads(pipeline.settings.model_dump_json())
+    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for sample in samples:
+            fh.write(json.dumps(_per_question(sample, doc_texts), ensure_ascii=False) + "\n")
+    base_samples = None
+    if baseline:
+        if baseline != "naive":
+            raise ValueError(f"unknown baseline {baseline!r}; the one offered is 'naive'")
+        base_samples = run_baseline(pipeline, questions, progress)
+        summary["baseline"] = {"name": "naive", **M.retrieval_summary(base_samples)}
+        summary["ratios"] = {
+            "recall_at_5_points": round(100 * (summary["retrieval_recall_at_5"]
+                                               - summary["baseline"]["retrieval_recall_at_5"]), 1),
+            "retrieval_p95_ratio": round(summary["retrieval_latency_p95_ms"]
+                                         / summary["baseline"]["retrieval_latency_p95_ms"], 2),
+            "retrieval_p50_ratio": round(summary["retrieval_latency_p50_ms"]
+                                         / summary["baseline"]["retrieval_latency_p50_ms"], 2),
+        }
+    if ablation:
+        summary["ablation"] = run_ablation(pipeline, questions, progress)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_report(out_dir, samples, summary, base_samples)
+    return summary
