@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from .config import AnswerSettings
-from .rerank import Candidate, SentenceScorer
-from .types import Citation, Document, Hit
+from .rerank import Candidate
+from .types import Citation, Document
 from .verify import verified
 
 log = logging.getLogger(__name__)
@@ -35,15 +33,13 @@ class Drafted:
 class ExtractiveAnswerer:
     """Turns scored sentences into an answer, or a refusal when evidence is weak."""
 
-    def __init__(self, scorer: SentenceScorer, settings: AnswerSettings) -> None:
-        self._scorer = scorer
+    def __init__(self, settings: AnswerSettings) -> None:
         self._settings = settings
 
-    def answer(self, question: str, query_vector: np.ndarray, hits: list[Hit],
-               docs: dict[str, Document]) -> Drafted:
-        """Return the answer text with [n] markers and its verified citations,
-        or a refusal (no citations) when the evidence is too weak."""
-        ranked = self._scorer.candidates(question, query_vector, hits, docs)
+    def answer(self, ranked: list[Candidate], docs: dict[str, Document]) -> Drafted:
+        """From sentences scored best first, return the answer text with [n] markers
+        and its verified citations, or a refusal (no citations) when the evidence
+        is too weak."""
         best = ranked[0].score if ranked else 0.0
         chosen = self._select(ranked)
         if not chosen:

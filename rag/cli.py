@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_report(report: IngestReport) -> None:
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     for err in report.failed:
         print(f"error: {err}", file=sys.stderr)
     print(f"ingested {len(report.added)} new, {len(report.updated)} changed, "

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
 # index built by older code is never silently reused.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: sentence vectors stored
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -48,6 +48,8 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(8, ge=1, le=100, description="passages handed to the answerer")
     dense_k: int = Field(30, ge=1, le=1000, description="candidates from the vector store")
     lexical_k: int = Field(30, ge=1, le=1000, description="candidates from BM25")
+    rerank: bool = Field(True, description="reorder fused passages by their best sentence")
+    rerank_depth: int = Field(30, ge=1, le=1000, description="fused passages the reranker sees")
     rrf_k: int = Field(60, ge=1, le=1000, description="reciprocal-rank-fusion constant")
     dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of dense ranks")
     lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of BM25 ranks")
@@ -70,6 +72,11 @@ class AnswerSettings(BaseModel):
         0.05, ge=0.0, le=0.5,
         description="bonus for a sentence holding the kind of fact asked for (a number "
         "for 'how many', a date for 'when'); the same amount is a malus when it lacks it",
+    )
+    heading_penalty: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="subtracted in proportion to how much of a sentence is its "
+        "document's title (headings and metadata lines restate the title)",
     )
     injection_guard: bool = Field(
         True, description="refuse questions that try to give the system instructions")

@@ -21,7 +21,7 @@ from .errors import EmptyIndexError, IndexMismatchError, LoadError
 from .load import discover, load_document
 from .manifest import load_manifest
 from .question import clean_question
-from .rerank import SentenceScorer
+from .rerank import SentenceScorer, SentenceVectors
 from .retrieve import HybridRetriever
 from .store import ChunkStore, make_client
 from .types import Answer, Chunk, Document, SourceInfo
@@ -37,6 +37,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[LoadError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     chunks_written: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
@@ -48,6 +49,7 @@ class _Loaded:
 
     docs: dict[str, Document]
     retriever: HybridRetriever
+    scorer: SentenceScorer
     answerer: ExtractiveAnswerer
 
 
@@ -92,17 +94,25 @@ class Pipeline:
         files, report.failed = discover(list(paths or [self.settings.corpus_dir]))
         todo: list[tuple[Document, list[Chunk], bool]] = []
         seen: dict[str, Path] = {}
+        by_hash: dict[str, tuple[str, Path]] = {}
         for path in tqdm(files, desc="reading", unit="file", disable=not progress):
             try:
                 doc = load_document(path, manifest)
             except LoadError as exc:
                 report.failed.append(exc)
                 continue
+            twin = by_hash.get(doc.content_hash)
+            if twin is not None:
+                # The same text under another name or folder is indexed once.
+                report.notes.append(f"{path}: same content as {twin[1]}; indexed once "
+                                    f"as {twin[0]!r}")
+                continue
             if doc.doc_id in seen:
                 report.failed.append(LoadError(path, f"same document id {doc.doc_id!r} as "
                                                f"{seen[doc.doc_id]}; rename one of them"))
                 continue
             seen[doc.doc_id] = path
+            by_hash[doc.content_hash] = (doc.doc_id, path)
             stored = self.store.stored_hash(doc.doc_id)
             if stored == doc.content_hash:
                 report.unchanged.append(doc.doc_id)
@@ -126,8 +136,9 @@ class Pipeline:
                 for i in range(0, len(texts), step):
                     parts.append(self.embedder.embed(texts[i:i + step]))
                     bar.update(len(texts[i:i + step]))
-                vectors = np.concatenate(parts) if parts else np.zeros((0, 1), np.float32)
-                self.store.replace_document(doc, chunks, vectors)
+                sentences = [doc.text[s.start:s.end] for c in chunks for s in c.sentences]
+                sentence_vectors = _embed_all(self.embedder, sentences, step)
+                self.store.replace_document(doc, chunks, np.concatenate(parts), sentence_vectors)
                 (report.updated if existed else report.added).append(doc.doc_id)
                 report.chunks_written += len(chunks)
 
@@ -150,10 +161,10 @@ class Pipeline:
                 retriever = HybridRetriever.build(
                     self.store, self.settings.retrieval,
                     {d: doc.info.title for d, doc in docs.items()})
-                scorer = SentenceScorer(self.embedder, retriever.lexical.idf,
-                                        self.settings.answer)
-                self._loaded = _Loaded(docs, retriever,
-                                       ExtractiveAnswerer(scorer, self.settings.answer))
+                scorer = SentenceScorer(SentenceVectors(self.store, self.embedder),
+                                        retriever.lexical.idf, self.settings.answer)
+                self._loaded = _Loaded(docs, retriever, scorer,
+                                       ExtractiveAnswerer(self.settings.answer))
             return self._loaded
 
     def ask(self, question: str) -> Answer:
@@ -172,9 +183,14 @@ class Pipeline:
             return Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
                           citations=(), timings_ms=_timings(t0, t1, t1))
         query_vector = self.embedder.embed([text])[0]
-        hits = loaded.retriever.search(text, query_vector)
+        r = self.settings.retrieval
+        pool = loaded.retriever.search(text, query_vector, top_k=r.rerank_depth)
+        ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
+        hits = loaded.scorer.rerank(pool, ranked, r.top_k) if r.rerank else pool[: r.top_k]
         t1 = time.perf_counter()
-        drafted = loaded.answerer.answer(text, query_vector, hits, loaded.docs)
+        kept = {h.chunk.chunk_id for h in hits}
+        drafted = loaded.answerer.answer(
+            [c for c in ranked if c.hit.chunk.chunk_id in kept], loaded.docs)
         t2 = time.perf_counter()
         return Answer(question=text, answer=drafted.text, refused=drafted.refused,
                       citations=tuple(drafted.citations), timings_ms=_timings(t0, t1, t2),
@@ -203,3 +219,7 @@ class Pipeline:
 
 def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
     return {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+
+
+def _embed_all(embedder: Embedder, texts: list[str], step: int) -> np.ndarray:
+    return np.concatenate([embedder.embed(texts[i:i + step]) for i in range(0, len(texts), step)])

@@ -1,10 +1,13 @@
-"""Sentence-level rescoring: which sentences of the retrieved passages answer the question.
+"""Reranking: score every sentence of the retrieved passages as an answer, then
+order the passages by their best sentence.
 
 No cross-encoder ships offline, so the default scorer combines what does:
-embedding similarity of question and sentence (same MiniLM model), IDF-weighted
-lexical coverage of the question's words, and a small bonus when the sentence has
-the kind of fact asked for (a number for "how many", a date for "when"). A
-cross-encoder named in the settings replaces the embedding part.
+embedding similarity of question and sentence (the same MiniLM model, sentence
+vectors stored at ingest), IDF-weighted coverage of the question's words, a
+bonus when the sentence has the kind of fact asked for (a number for "how many",
+a date for "when"), and a malus for sentences that merely restate their
+document's title (headings, metadata lines). A cross-encoder named in the
+settings replaces the embedding part.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,14 +24,18 @@ from .config import AnswerSettings
 from .embed import Embedder
 from .errors import ConfigError
 from .lexical import tokenize
-from .types import Document, Hit, Span
+from .store import ChunkStore, sentence_id
+from .types import Chunk, Document, Hit, Span
 
 _MIN_WORDS = 4  # shorter "sentences" are headings or list stubs, never answers
-_HOW_MANY = re.compile(r"\b(how (many|much|long)|number of|what (percent|share|amount))\b", re.I)
-_WHEN = re.compile(r"\b(when|what (date|year|day|month)|which (date|year|day|month))\b", re.I)
-_HAS_NUMBER = re.compile(r"\d")
+_HOW_MANY = re.compile(r"\b(how (many|much|long|often|soon)|number of|what (percent|share|amount)"
+                       r"|within how)\b", re.I)
+_WHEN = re.compile(r"\b(when|what (date|year|day|month)|which (date|year|day|month)|"
+                   r"on what date|in what year)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
+                         r"monthly|annual|daily|weekly)\b", re.I)
 _HAS_DATE = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|"
-                       r"August|September|October|November|December)\b")
+                       r"August|September|October|November|December)\b|\b\d+ (days|years?)\b")
 
 
 @dataclass(frozen=True)
@@ -44,84 +51,111 @@ class Candidate:
     score: float
 
 
-class _VectorCache:
-    """Bounded cache of sentence vectors, so popular passages are embedded once."""
+class SentenceVectors:
+    """Sentence vectors from the store, with a bounded in-process cache; a sentence
+    the store lacks is embedded on the spot."""
 
-    def __init__(self, embedder: Embedder, size: int = 50_000) -> None:
+    def __init__(self, store: ChunkStore, embedder: Embedder, size: int = 200_000) -> None:
+        self._store = store
         self._embedder = embedder
         self._size = size
         self._data: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, texts: list[str]) -> np.ndarray:
+    def get(self, keyed: list[tuple[str, str]]) -> np.ndarray:
+        """Vectors for (sentence id, text) pairs, in order."""
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._data))
-        if missing:
-            vectors = self._embedder.embed(missing)
-            with self._lock:
-                for text, vec in zip(missing, vectors):
-                    self._data[text] = vec
-                while len(self._data) > self._size:
-                    self._data.popitem(last=False)
+            missing = list(dict.fromkeys(k for k, _ in keyed if k not in self._data))
+        found = self._store.sentence_vectors(missing)
+        absent = [(k, t) for k, t in dict(keyed).items() if k in missing and k not in found]
+        if absent:
+            found.update(zip([k for k, _ in absent], self._embedder.embed([t for _, t in absent])))
         with self._lock:
-            return np.stack([self._data[t] for t in texts])
+            self._data.update(found)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+            return np.stack([self._data[k] if k in self._data else found[k] for k, _ in keyed])
 
 
 class SentenceScorer:
-    """Scores every sentence of the hits; returns candidates best first."""
+    """Scores the sentences of the hits; reranks the hits by their best sentence."""
 
-    def __init__(self, embedder: Embedder, idf: Callable[[str], float],
+    def __init__(self, vectors: SentenceVectors, idf: Callable[[str], float],
                  settings: AnswerSettings) -> None:
-        self._cache = _VectorCache(embedder)
+        self._vectors = vectors
         self._idf = idf
         self._settings = settings
-        self._cross = None
-        if settings.cross_encoder:
-            self._cross = _load_cross_encoder(settings.cross_encoder)
+        self._cross = _load_cross_encoder(settings.cross_encoder) if settings.cross_encoder else None
 
     def candidates(self, question: str, query_vector: np.ndarray, hits: list[Hit],
                    docs: dict[str, Document]) -> list[Candidate]:
-        pool: dict[str, tuple[Hit, Span, str]] = {}
+        """Every usable sentence of `hits`, best first."""
+        pool: dict[str, tuple[Hit, Span, str, str]] = {}
         for hit in hits:
             chunk = hit.chunk
             if chunk.doc_id not in docs:
                 continue
-            for span in chunk.sentences:
+            for i, span in enumerate(chunk.sentences):
                 # Taken from the chunk as indexed; the answerer verifies it against
                 # the document's stored full text, an independent copy.
-                text = chunk.text[span.start - chunk.start:span.end - chunk.start]
+                text = _sentence_text(chunk, span)
                 # The same sentence in two near-duplicate documents: keep the better hit.
                 if len(text.split()) >= _MIN_WORDS and text not in pool:
-                    pool[text] = (hit, span, text)
+                    pool[text] = (hit, span, text, sentence_id(chunk.chunk_id, i))
         if not pool:
             return []
-        texts = list(pool)
-        semantic = self._semantic(question, query_vector, texts)
+        entries = list(pool.values())
+        semantic = self._semantic(question, query_vector, [(e[3], e[2]) for e in entries])
         q_terms = set(tokenize(question))
-        q_weight = sum(self._idf(t) for t in q_terms) or 1.0
-        out = []
-        for (hit, span, text), sem in zip(pool.values(), semantic):
-            lex = sum(self._idf(t) for t in q_terms & set(tokenize(text))) / q_weight
-            score = (self._settings.semantic_weight * float(sem)
-                     + (1 - self._settings.semantic_weight) * lex
-                     + self._settings.type_bonus * _answer_type_fit(question, text))
-            out.append(Candidate(hit.chunk.doc_id, span, text, hit, float(sem), lex, score))
+        titles = {d: set(tokenize(doc.info.title)) for d, doc in docs.items()}
+        out = [self._score(question, q_terms, titles.get(hit.chunk.doc_id, set()), hit, span,
+                           text, float(sem))
+               for (hit, span, text, _), sem in zip(entries, semantic)]
         out.sort(key=lambda c: (-c.score, c.hit.rank, c.span.start))
         return out
 
-    def _semantic(self, question: str, query_vector: np.ndarray, texts: list[str]) -> np.ndarray:
+    def _score(self, question: str, q_terms: set[str], title: set[str], hit: Hit, span: Span,
+               text: str, sem: float) -> Candidate:
+        cfg = self._settings
+        s_terms = set(tokenize(text))
+        # Words of the question that name the document ("the 2017 border order")
+        # pick the document, not the sentence: every sentence of it has them.
+        wanted = (q_terms - title) or q_terms
+        lex = (sum(self._idf(t) for t in wanted & s_terms)
+               / (sum(self._idf(t) for t in wanted) or 1.0))
+        # A sentence that mostly restates its document's title is a heading.
+        title_share = len(s_terms & title) / len(s_terms) if s_terms else 1.0
+        score = (cfg.semantic_weight * sem + (1 - cfg.semantic_weight) * lex
+                 + cfg.type_bonus * _answer_type_fit(question, text)
+                 - cfg.heading_penalty * title_share)
+        return Candidate(hit.chunk.doc_id, span, text, hit, sem, lex, score)
+
+    def rerank(self, hits: list[Hit], ranked: list[Candidate], top_k: int) -> list[Hit]:
+        """Order hits by their best sentence (ties: fused rank); keep `top_k`."""
+        best: dict[str, float] = {}
+        for cand in ranked:
+            best.setdefault(cand.hit.chunk.chunk_id, cand.score)
+        order = sorted(hits, key=lambda h: (-best.get(h.chunk.chunk_id, -1.0), h.rank))
+        return [replace(h, rank=i) for i, h in enumerate(order[:top_k], start=1)]
+
+    def _semantic(self, question: str, query_vector: np.ndarray,
+                  keyed: list[tuple[str, str]]) -> np.ndarray:
         if self._cross is not None:
-            logits = np.asarray(self._cross.predict([(question, t) for t in texts]))
+            logits = np.asarray(self._cross.predict([(question, t) for _, t in keyed]))
             return 1.0 / (1.0 + np.exp(-logits))
-        return self._cache.get(texts) @ query_vector
+        return self._vectors.get(keyed) @ query_vector
+
+
+def _sentence_text(chunk: Chunk, span: Span) -> str:
+    return chunk.text[span.start - chunk.start:span.end - chunk.start]
 
 
 def _answer_type_fit(question: str, sentence: str) -> float:
     """+1 when the sentence holds the kind of fact asked for, -1 when it lacks it."""
-    if _HOW_MANY.search(question):
-        return 1.0 if _HAS_NUMBER.search(sentence) else -1.0
     if _WHEN.search(question):
         return 1.0 if _HAS_DATE.search(sentence) else -1.0
+    if _HOW_MANY.search(question):
+        return 1.0 if _HAS_NUMBER.search(sentence) else -1.0
     return 0.0
 
 

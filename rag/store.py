@@ -1,8 +1,11 @@
 """The Chroma index: chunk vectors (through langchain-chroma) and full document texts.
 
-Two collections share one Chroma client:
+Three collections share one Chroma client:
 - `<name>-chunks`: one record per chunk, its vector, and offsets as metadata;
   it also records the embedding/chunking fingerprint in its metadata.
+- `<name>-sentences`: one vector per sentence of every chunk (id
+  `<chunk_id>#<i>`), so reranking and quote selection need no embedding at
+  question time.
 - `<name>-docs`: one record per document holding the normalized full text, so any
   quote can be checked against it, and the content hash that makes ingest
   incremental. A document's record is written *after* its chunks, so it doubles
@@ -57,16 +60,18 @@ class ChunkStore:
         self._fingerprint = settings.index_fingerprint()
         self.chunk_name = f"{settings.collection}-chunks"
         self.doc_name = f"{settings.collection}-docs"
+        self.sentence_name = f"{settings.collection}-sentences"
         self._embedder = embedder
         self._chunks: Collection | None = None
         self._docs: Collection | None = None
+        self._sentences: Collection | None = None
         self._lc: Chroma | None = None
 
     # -- opening -----------------------------------------------------------------
 
     def exists(self) -> bool:
         names = {c.name if hasattr(c, "name") else str(c) for c in self._client.list_collections()}
-        return self.chunk_name in names and self.doc_name in names
+        return {self.chunk_name, self.doc_name, self.sentence_name} <= names
 
     def stored_fingerprint(self) -> dict[str, Any] | None:
         if not self.exists():
@@ -99,18 +104,22 @@ class ChunkStore:
         self._docs = self._client.get_or_create_collection(
             self.doc_name, embedding_function=None, metadata={"kind": "documents"},
         )
+        self._sentences = self._client.get_or_create_collection(
+            self.sentence_name, embedding_function=None, metadata={"kind": "sentences"},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
         self._lc = Chroma(client=self._client, collection_name=self.chunk_name,
                           embedding_function=LangChainEmbeddings(self._embedder),
                           create_collection_if_not_exists=False)
 
     def drop(self) -> None:
         """Delete both collections (used by `--rebuild`)."""
-        for name in (self.chunk_name, self.doc_name):
+        for name in (self.chunk_name, self.doc_name, self.sentence_name):
             try:
                 self._client.delete_collection(name)
             except (ValueError, chromadb.errors.NotFoundError):
                 pass
-        self._chunks = self._docs = self._lc = None
+        self._chunks = self._docs = self._sentences = self._lc = None
 
     @property
     def is_open(self) -> bool:
@@ -121,6 +130,11 @@ class ChunkStore:
             raise RuntimeError("ChunkStore.open() was not called")
         return self._chunks, self._docs
 
+    def _sentence_col(self) -> Collection:
+        if self._sentences is None:
+            raise RuntimeError("ChunkStore.open() was not called")
+        return self._sentences
+
     # -- writing -----------------------------------------------------------------
 
     def stored_hash(self, doc_id: str) -> str | None:
@@ -129,10 +143,16 @@ class ChunkStore:
         metas = got.get("metadatas") or []
         return str(metas[0]["content_hash"]) if metas and metas[0] else None
 
-    def replace_document(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Replace whatever is stored for `doc.doc_id` with these chunks."""
+    def replace_document(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray,
+                         sentence_vectors: np.ndarray) -> None:
+        """Replace whatever is stored for `doc.doc_id` with these chunks.
+
+        `sentence_vectors` has one row per sentence of every chunk, in order.
+        """
         chunk_col, docs = self._require()
+        sent_col = self._sentence_col()
         chunk_col.delete(where={"doc_id": doc.doc_id})
+        sent_col.delete(where={"doc_id": doc.doc_id})
         step = max(1, min(self._client.get_max_batch_size(), 1000))
         for i in range(0, len(chunks), step):
             batch = chunks[i:i + step]
@@ -142,12 +162,17 @@ class ChunkStore:
                 documents=[c.text for c in batch],
                 metadatas=[_chunk_meta(c) for c in batch],
             )
+        ids = [sentence_id(c.chunk_id, i) for c in chunks for i in range(len(c.sentences))]
+        for i in range(0, len(ids), step):
+            sent_col.upsert(ids=ids[i:i + step], embeddings=sentence_vectors[i:i + step],
+                            metadatas=[{"doc_id": doc.doc_id}] * len(ids[i:i + step]))
         docs.upsert(ids=[doc.doc_id], documents=[doc.text], embeddings=[[1.0]],
                     metadatas=[_doc_meta(doc, len(chunks))])
 
     def remove_document(self, doc_id: str) -> None:
         chunk_col, docs = self._require()
         chunk_col.delete(where={"doc_id": doc_id})
+        self._sentence_col().delete(where={"doc_id": doc_id})
         docs.delete(ids=[doc_id])
 
     # -- reading -----------------------------------------------------------------
@@ -176,6 +201,13 @@ class ChunkStore:
         out.sort(key=lambda c: (c.doc_id, c.index))
         return out
 
+    def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given sentence ids (missing ids are left out)."""
+        if not ids:
+            return {}
+        got = self._sentence_col().get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the `k` nearest chunks, best first."""
         if self._lc is None:
@@ -186,6 +218,10 @@ class ChunkStore:
         found = self._lc.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(), k=min(k, total))
         return [(str(doc.id), float(score)) for doc, score in found]
+
+
+def sentence_id(chunk_id: str, index: int) -> str:
+    return f"{chunk_id}#{index}"
 
 
 def _pages(col: Collection, include: list[str]) -> Iterator[dict[str, Any]]:

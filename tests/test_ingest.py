@@ -76,3 +76,13 @@ def test_index_survives_a_new_process(tmp_path: Path, small_corpus: Path) -> Non
     reopened = Pipeline(make_settings(tmp_path), embedder=FakeEmbedder())
     assert reopened.stats()["documents"] == 2
     assert [s.doc_id for s in reopened.sources()] == ["harbor", "library"]
+
+
+def test_same_content_under_another_name_is_indexed_once(
+        fake_pipeline: Pipeline, small_corpus: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    (copy / "harbor-copy.txt").write_bytes((small_corpus / "harbor.txt").read_bytes())
+    report = fake_pipeline.ingest([small_corpus, copy], progress=False)
+    assert sorted(report.added) == ["harbor", "library"] and not report.failed
+    assert len(report.notes) == 1 and "harbor-copy.txt: same content as" in report.notes[0]
