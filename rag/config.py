@@ -57,16 +57,16 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     mode: Literal["extractive"] = Field("extractive", description="how answers are made")
-    max_quotes: int = Field(2, ge=1, le=10, description="quotes in one answer at most")
+    max_quotes: int = Field(3, ge=1, le=10, description="quotes in one answer at most")
     quote_margin: float = Field(
-        0.08, ge=0.0, le=1.0,
+        0.1, ge=0.0, le=1.0,
         description="a further quote is kept only if it scores within this of the best",
     )
     min_score: float = Field(
-        0.45, ge=0.0, le=2.0,
+        0.44, ge=0.0, le=2.0,
         description="refuse when the best sentence scores below this (see evals/)",
     )
-    semantic_weight: float = Field(0.6, ge=0.0, le=1.0, description="share of the sentence "
+    semantic_weight: float = Field(0.7, ge=0.0, le=1.0, description="share of the sentence "
                                    "score from embedding similarity; the rest is lexical")
     type_bonus: float = Field(
         0.05, ge=0.0, le=0.5,
@@ -77,6 +77,10 @@ class AnswerSettings(BaseModel):
         0.2, ge=0.0, le=1.0,
         description="subtracted in proportion to how much of a sentence is its "
         "document's title (headings and metadata lines restate the title)",
+    )
+    title_match_weight: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="bonus for sentences of a document whose title the question names",
     )
     injection_guard: bool = Field(
         True, description="refuse questions that try to give the system instructions")

@@ -69,10 +69,11 @@ class LexicalIndex:
             self._bm25.index([t or ["\u2400"] for t in tokens], show_progress=False)
 
     def idf(self, token: str) -> float:
-        """Smoothed inverse document frequency (0 for words never seen)."""
-        n = self._df.get(token, 0)
-        if n == 0 or self.size == 0:
+        """Smoothed inverse document frequency. A word the corpus never uses gets
+        the highest value: a question that hinges on it is probably not covered."""
+        if self.size == 0:
             return 0.0
+        n = self._df.get(token, 0)
         return float(np.log(1 + (self.size - n + 0.5) / (n + 0.5)))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:

@@ -125,9 +125,12 @@ class SentenceScorer:
                / (sum(self._idf(t) for t in wanted) or 1.0))
         # A sentence that mostly restates its document's title is a heading.
         title_share = len(s_terms & title) / len(s_terms) if s_terms else 1.0
+        # ...but a question that names a document prefers that document's sentences.
+        names_doc = (sum(self._idf(t) for t in q_terms & title)
+                     / (sum(self._idf(t) for t in q_terms) or 1.0))
         score = (cfg.semantic_weight * sem + (1 - cfg.semantic_weight) * lex
                  + cfg.type_bonus * _answer_type_fit(question, text)
-                 - cfg.heading_penalty * title_share)
+                 - cfg.heading_penalty * title_share + cfg.title_match_weight * names_doc)
         return Candidate(hit.chunk.doc_id, span, text, hit, sem, lex, score)
 
     def rerank(self, hits: list[Hit], ranked: list[Candidate], top_k: int) -> list[Hit]:
