@@ -82,6 +82,11 @@ class AnswerSettings(BaseModel):
         0.3, ge=0.0, le=1.0,
         description="bonus for sentences of a document whose title the question names",
     )
+    title_term_weight: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="weight of question words that are in the document's title when "
+        "measuring how much of the question a sentence covers",
+    )
     injection_guard: bool = Field(
         True, description="refuse questions that try to give the system instructions")
     cross_encoder: str | None = Field(

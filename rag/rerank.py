@@ -117,12 +117,13 @@ class SentenceScorer:
     def _score(self, question: str, q_terms: set[str], title: set[str], hit: Hit, span: Span,
                text: str, sem: float) -> Candidate:
         cfg = self._settings
-        s_terms = set(tokenize(text))
+        tokens = tokenize(text)
+        s_terms = set(tokens)
         # Words of the question that name the document ("the 2017 border order")
-        # pick the document, not the sentence: every sentence of it has them.
-        wanted = (q_terms - title) or q_terms
-        lex = (sum(self._idf(t) for t in wanted & s_terms)
-               / (sum(self._idf(t) for t in wanted) or 1.0))
+        # mostly pick the document, not the sentence: they weigh less here.
+        weight = {t: self._idf(t) * (cfg.title_term_weight if t in title else 1.0)
+                  for t in q_terms}
+        lex = sum(weight[t] for t in q_terms & s_terms) / (sum(weight.values()) or 1.0)
         # A sentence that mostly restates its document's title is a heading.
         title_share = len(s_terms & title) / len(s_terms) if s_terms else 1.0
         # ...but a question that names a document prefers that document's sentences.

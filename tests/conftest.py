@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -55,9 +54,9 @@ def small_corpus(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def copy_tree():
-    def _copy(src: Path, dst: Path) -> Path:
-        shutil.copytree(src, dst)
-        return dst
-    return _copy
+@pytest.fixture(scope="session")
+def embedder():
+    """The real packaged MiniLM, loaded once for every real-model test."""
+    from rag.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(Settings().embedding)
