@@ -31,11 +31,16 @@ class Variant:
 ABLATIONS = [
     Variant("dense retrieval only", {"retrieval": {"lexical_weight": 0.0}}),
     Variant("BM25 retrieval only", {"retrieval": {"dense_weight": 0.0}}),
+    Variant("no sentence reranking", {"retrieval": {"rerank": False}}),
+    Variant("no reranking, dense only", {"retrieval": {"rerank": False, "lexical_weight": 0.0}}),
+    Variant("no reranking, BM25 only", {"retrieval": {"rerank": False, "dense_weight": 0.0}}),
     Variant("sentence score: lexical only", {"answer": {"semantic_weight": 0.0}}),
     Variant("sentence score: embedding only", {"answer": {"semantic_weight": 1.0}}),
     Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
-    Variant("no title in chunk embedding", {"embedding": {"with_title": False}}, reindex=True),
+    Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
+    Variant("title in chunk embedding, no reranking",
+            {"embedding": {"with_title": True}, "retrieval": {"rerank": False}}, reindex=True),
     Variant("chunks of 400 chars", {"chunking": {"max_chars": 400}}, reindex=True),
     Variant("chunks of 1200 chars", {"chunking": {"max_chars": 1200}}, reindex=True),
 ]

@@ -53,10 +53,16 @@ class ExtractiveAnswerer:
         return Drafted(text, citations, False, best)
 
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
-        if not ranked or ranked[0].score < self._settings.min_score:
-            if ranked:
-                log.info("refusing: best sentence scores %.3f < %.3f",
-                         ranked[0].score, self._settings.min_score)
+        cfg = self._settings
+        if not ranked:
+            return []
+        # Two independent signals must both clear their bar: the combined score of
+        # the best sentence, and plain embedding similarity of the closest of the
+        # leading sentences (the strongest single refusal signal in evals/).
+        closest = max(c.semantic for c in ranked[:10])
+        if ranked[0].score < cfg.min_score or closest < cfg.min_semantic:
+            log.info("refusing: best score %.3f (min %.3f), closest sentence %.3f (min %.3f)",
+                     ranked[0].score, cfg.min_score, closest, cfg.min_semantic)
             return []
         best = ranked[0].score
         return [c for c in ranked[: self._settings.max_quotes]

@@ -31,7 +31,7 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024, description="texts per encode() call")
     device: str = Field("cpu", description="torch device for the embedding model")
     with_title: bool = Field(
-        True,
+        False,
         description="prefix each chunk with its document title before embedding, so "
         "passages that never repeat the title can still be found by it",
     )
@@ -63,8 +63,13 @@ class AnswerSettings(BaseModel):
         description="a further quote is kept only if it scores within this of the best",
     )
     min_score: float = Field(
-        0.44, ge=0.0, le=2.0,
+        0.40, ge=0.0, le=2.0,
         description="refuse when the best sentence scores below this (see evals/)",
+    )
+    min_semantic: float = Field(
+        0.44, ge=0.0, le=1.0,
+        description="refuse when no leading sentence has at least this embedding "
+        "similarity to the question (see evals/)",
     )
     semantic_weight: float = Field(0.7, ge=0.0, le=1.0, description="share of the sentence "
                                    "score from embedding similarity; the rest is lexical")
@@ -86,6 +91,11 @@ class AnswerSettings(BaseModel):
         0.5, ge=0.0, le=1.0,
         description="weight of question words that are in the document's title when "
         "measuring how much of the question a sentence covers",
+    )
+    context_weight: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="credit for a question word found only in the sentences around a "
+        "candidate (2 before, 1 after, same passage)",
     )
     injection_guard: bool = Field(
         True, description="refuse questions that try to give the system instructions")

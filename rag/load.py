@@ -11,7 +11,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,9 @@ def load_document(path: Path, manifest: Manifest) -> Document:
     extracted = reader(path, data)
     if not extracted.text.strip():
         raise LoadError(path, "no text could be extracted")
-    info = manifest.lookup(path) or _info_from_meta(path, extracted.meta)
+    listed = manifest.lookup(path)
+    # The stored path is where this copy was read from, so a re-index can find it.
+    info = replace(listed, path=str(path)) if listed else _info_from_meta(path, extracted.meta)
     digest = hashlib.sha256(extracted.text.encode("utf-8")).hexdigest()
     return Document(info=info, text=extracted.text, content_hash=digest,
                     page_starts=extracted.page_starts)

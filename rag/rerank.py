@@ -123,7 +123,12 @@ class SentenceScorer:
         # mostly pick the document, not the sentence: they weigh less here.
         weight = {t: self._idf(t) * (cfg.title_term_weight if t in title else 1.0)
                   for t in q_terms}
-        lex = sum(weight[t] for t in q_terms & s_terms) / (sum(weight.values()) or 1.0)
+        # Words found only in the neighbouring sentences (a speaker named just before
+        # the quote, a subject named just after) count for part of their weight.
+        near = _neighbour_terms(hit.chunk, span) - s_terms
+        lex = ((sum(weight[t] for t in q_terms & s_terms)
+                + cfg.context_weight * sum(weight[t] for t in q_terms & near))
+               / (sum(weight.values()) or 1.0))
         # A sentence that mostly restates its document's title is a heading.
         title_share = len(s_terms & title) / len(s_terms) if s_terms else 1.0
         # ...but a question that names a document prefers that document's sentences.
@@ -148,6 +153,13 @@ class SentenceScorer:
             logits = np.asarray(self._cross.predict([(question, t) for _, t in keyed]))
             return 1.0 / (1.0 + np.exp(-logits))
         return self._vectors.get(keyed) @ query_vector
+
+
+def _neighbour_terms(chunk: Chunk, span: Span, reach: int = 2) -> set[str]:
+    """Words of the sentences up to `reach` before and one after `span` in its chunk."""
+    at = chunk.sentences.index(span)
+    around = chunk.sentences[max(0, at - reach):at] + chunk.sentences[at + 1:at + 2]
+    return {t for s in around for t in tokenize(_sentence_text(chunk, s))}
 
 
 def _sentence_text(chunk: Chunk, span: Span) -> str:

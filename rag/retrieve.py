@@ -16,6 +16,8 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     """Weighted reciprocal rank fusion: sum of weight / (k + rank) over the lists."""
     fused: dict[str, float] = {}
     for ids, weight in rankings:
+        if weight <= 0:  # a switched-off retriever contributes no candidates at all
+            continue
         for rank, item in enumerate(ids, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused

@@ -217,7 +217,8 @@ class ChunkStore:
             return []
         found = self._lc.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(), k=min(k, total))
-        return [(str(doc.id), float(score)) for doc, score in found]
+        # LangChain hands back Chroma's cosine *distance* here, despite the name.
+        return [(str(doc.id), 1.0 - float(distance)) for doc, distance in found]
 
 
 def sentence_id(chunk_id: str, index: int) -> str:

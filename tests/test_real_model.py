@@ -19,7 +19,8 @@ pytestmark = pytest.mark.real_model
 
 # (question, a phrase the answer or its quotes must contain)
 QUESTIONS = [
-    ("How many children were separated from their families?", "3,000"),
+    ("How many immigrant children were separated from their families, according to the "
+     "inspector general?", "3,000"),
     ("When did Jeff Sessions announce the zero-tolerance policy?", "April 2018"),
     ("Who drafted the policy directive for U.S. attorneys?", "Gene Hamilton"),
     ("How many separated children's parents could lawyers not find?", "611"),
@@ -32,7 +33,8 @@ QUESTIONS = [
     ("What did Executive Order 13841 ask the Attorney General to do about the Flores settlement?",
      "Flores"),
     ("How often must the task force send interim progress reports?", "60 days"),
-    ("What did Rod Rosenstein call the zero-tolerance policy?", "failed policy"),
+    ("What did Rosenstein say about the zero-tolerance immigration policy?",
+     "no issue has dominated my thinking"),
     ("What practice known as catch and release did the 2017 order seek to end?",
      "catch and release"),
 ]
