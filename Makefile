@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE ?= How many children were separated from their families?
 
-.PHONY: install run test ingest eval clean
+.PHONY: install run ask test ingest clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,18 @@ install: $(STAMP)
 ingest: install
 	$(BIN)/rag ingest --on-mismatch rebuild
 
+# The main job: the web chat at http://127.0.0.1:7860 (API under /api, widget at /embed).
 run: ingest
+	$(BIN)/rag serve
+
+# A one-off answer in the terminal instead: make ask SAMPLE="..."
+ask: ingest
 	$(BIN)/rag ask "$(SAMPLE)"
 
-test: install
+browser:
+	./scripts/ensure-chromium.sh
+
+test: install browser
 	$(BIN)/python -m pytest
 
 clean:

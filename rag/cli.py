@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("sources", help="list the ingested documents")
+    srv = sub.add_parser("serve", help="serve the web chat, the JSON API and the widget")
+    srv.add_argument("--host", help="address to listen on (default: RAG_SERVE__HOST)")
+    srv.add_argument("--port", type=int, help="port (default: RAG_SERVE__PORT)")
     ev = sub.add_parser("eval", help="run a question set through the pipeline and report")
     ev.add_argument("--questions", type=Path, required=True, help="JSONL question set")
     ev.add_argument("--out", type=Path, default=Path("evals/out"), help="report folder")
@@ -70,6 +73,18 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         return 0
     if args.command == "sources":
         print(render_sources(pipeline.sources()))
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        from ui.app import create_app  # the web stack loads only when serving
+
+        pipeline.warm_up()
+        serve = pipeline.settings.serve
+        host, port = args.host or serve.host, args.port or serve.port
+        print(f"serving the chat at http://{host}:{port}/ (API under /api, widget at /embed)")
+        uvicorn.run(create_app(pipeline.settings, pipeline), host=host, port=port,
+                    log_level="warning")
         return 0
     if args.command == "eval":
         from evals.runner import run_eval  # the eval stack loads only when asked for

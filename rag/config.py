@@ -105,6 +105,27 @@ class AnswerSettings(BaseModel):
     )
 
 
+class ServeSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="address `rag serve` listens on")
+    port: int = Field(7860, ge=1, le=65535, description="port `rag serve` listens on")
+    workers: int = Field(4, ge=1, le=64,
+                         description="questions the chat answers at once (Gradio queue)")
+    max_queue: int = Field(64, ge=1, le=10_000,
+                           description="chat questions waiting at most; more are turned away")
+    api_max_inflight: int = Field(16, ge=1, le=1000,
+                                  description="API questions in progress at most")
+    api_wait_seconds: float = Field(10.0, ge=0.0, le=600.0,
+                                    description="how long an API question waits for a slot "
+                                    "before a 503")
+    embed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (scheme://host[:port]) whose pages may embed the chat widget "
+        "and call the API from the browser; others are refused",
+    )
+    feedback_file: Path | None = Field(
+        None, description="JSONL file for thumbs up/down (default: DATA_DIR/feedback.jsonl)")
+
+
 class Settings(BaseSettings):
     """All settings of the project. Build with `Settings()`; pass it down."""
 
@@ -123,10 +144,15 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    serve: ServeSettings = ServeSettings()
 
     @property
     def manifest_path(self) -> Path:
         return self.corpus_dir / "sources.toml"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.serve.feedback_file or Path(self.data_dir) / "feedback.jsonl"
 
     def index_fingerprint(self) -> dict[str, str]:
         """What the stored index depends on; a change in any of it needs a re-ingest."""

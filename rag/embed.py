@@ -56,6 +56,7 @@ class SentenceTransformerEmbedder:
         self._settings = settings
         self._model = None
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
 
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -80,9 +81,10 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         model = self._load()
-        vectors = model.encode(texts, batch_size=self._settings.batch_size,
-                               normalize_embeddings=True, show_progress_bar=False,
-                               convert_to_numpy=True)
+        with self._encode_lock:  # one forward pass at a time: torch threads already use the cores
+            vectors = model.encode(texts, batch_size=self._settings.batch_size,
+                                   normalize_embeddings=True, show_progress_bar=False,
+                                   convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
 
 

@@ -24,6 +24,19 @@ while who whom why will with would you your yours yourself yourselves also did d
 tell me please many much
 """.split())
 
+# Irregular verb forms the Snowball stemmer leaves apart from their base form, so that
+# "How long did prosecutions take?" matches "prosecutions took three to seven days".
+_IRREGULAR = dict(pair.split(":") for pair in """
+took:take taken:take said:say wrote:write written:write began:begin begun:begin knew:know
+known:know found:find made:make told:tell held:hold gave:give given:give thought:think
+brought:bring sent:send led:lead met:meet left:leave kept:keep paid:pay ran:run went:go
+gone:go came:come saw:see seen:see got:get gotten:get chose:choose chosen:choose
+spoke:speak spoken:speak drew:draw drawn:draw drove:drive driven:drive grew:grow
+grown:grow sought:seek bought:buy caught:catch taught:teach fought:fight felt:feel
+heard:hear lost:lose meant:mean stood:stand understood:understand won:win wore:wear
+hid:hide hidden:hide forgot:forget forgotten:forget rose:rise risen:rise fell:fall
+fallen:fall broke:break broken:break struck:strike sought:seek laid:lay lain:lie
+""".split())
 _TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 
@@ -46,7 +59,7 @@ def tokenize(text: str) -> list[str]:
         if raw[0].isdigit():
             out.append(raw.replace(",", ""))
         elif raw not in STOPWORDS and len(raw) > 1:
-            out.append(stem(raw.replace("’", "'")))
+            out.append(stem(_IRREGULAR.get(raw, raw).replace("’", "'")))
     return out
 
 

@@ -8,11 +8,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from .answer import ExtractiveAnswerer
+from .followup import rewrite
 from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
 from .chunk import chunk_document
 from .config import Settings
@@ -167,14 +169,16 @@ class Pipeline:
                                        ExtractiveAnswerer(self.settings.answer))
             return self._loaded
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
         """Answer one question with verified quotes, or refuse.
 
-        Raises `QuestionError` for an unusable question and `EmptyIndexError`
-        when nothing is indexed.
+        `history` is the conversation so far (`{"role", "content"}` turns); a
+        follow-up is rewritten into a standalone question, which is what the
+        returned `Answer.question` holds. Raises `QuestionError` for an unusable
+        question and `EmptyIndexError` when nothing is indexed.
         """
         t0 = time.perf_counter()
-        text = clean_question(question, self.settings.max_question_chars)
+        text = rewrite(clean_question(question, self.settings.max_question_chars), history)
         loaded = self._load()
         if self.settings.answer.injection_guard and looks_like_injection(text):
             # The extractive path cannot be steered by a question, but answering
@@ -202,6 +206,12 @@ class Pipeline:
         if not self.store.is_open:
             return []
         return sorted((d.info for d in self.store.documents().values()), key=lambda i: i.doc_id)
+
+    def warm_up(self) -> None:
+        """Load the index and the model now, so the first question is not the slow one.
+        Raises `EmptyIndexError` when nothing is indexed."""
+        self._load()
+        self.embedder.embed(["warm up"])
 
     def stored_documents(self) -> dict[str, Document]:
         """A fresh read of every stored document (not the copy answers are built from)."""

@@ -60,3 +60,10 @@ def embedder():
     from rag.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(Settings().embedding)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Expose each phase's report on the test item (browser tests screenshot on failure)."""
+    outcome = yield
+    setattr(item, f"rep_{outcome.get_result().when}", outcome.get_result())

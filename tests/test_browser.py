@@ -1,0 +1,192 @@
+"""Real-browser tests: Debian's headless Chromium driven by Playwright, the app
+served on loopback with the real model.
+
+Screenshots go to test-artifacts/screenshots/ on failure, and for every test when
+RAG_SCREENSHOTS=1 (or to the folder RAG_SCREENSHOTS names).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from rag import Pipeline
+
+from .conftest import PROJECT_CORPUS, ROOT, make_settings
+from .web import free_port, serving
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_model]
+
+CHROMIUM = Path("/usr/bin/chromium")
+XSS_DOC = (
+    "Harbor bulletin.\n\n"
+    "The harbor council met on Monday <script>window.__xss = 1</script> to approve the "
+    "dredging budget for the marina. The dredging notice was posted "
+    "<img src=x onerror=\"window.__xss = 2\"> at the harbor office.\n")
+XSS_QUESTION = "What did the harbor council approve <img src=x onerror=\"window.__xss = 3\">?"
+
+
+def _shot_dir() -> Path | None:
+    wanted = os.environ.get("RAG_SCREENSHOTS", "")
+    if not wanted:
+        return None
+    return Path(wanted) if wanted not in ("1", "true", "yes") else (
+        ROOT / "test-artifacts" / "screenshots")
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run does it)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    folder = _shot_dir() or (ROOT / "test-artifacts" / "screenshots" if failed else None)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        pg.screenshot(path=str(folder / f"{name}{'-FAILED' if failed else ''}.png"),
+                      full_page=True)
+    context.close()
+
+
+def _host_page(chat_url: str) -> FastAPI:
+    """A newsroom article page that embeds the widget with the documented snippet."""
+    app = FastAPI()
+
+    @app.get("/", response_class=HTMLResponse)
+    def article() -> str:
+        return (f"<!doctype html><html><head><title>Article</title></head><body>"
+                f"<h1>Our story on the zero-tolerance report</h1><p>Article text.</p>"
+                f'<script src="{chat_url}/embed.js" data-height="600"></script>'
+                f"<p id='after'>More article text.</p></body></html>")
+
+    @app.get("/probe", response_class=HTMLResponse)
+    def probe() -> str:
+        return "<!doctype html><title>probe</title>"
+    return app
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict[str, str]]:
+    from ui.app import create_app
+
+    tmp = tmp_path_factory.mktemp("web")
+    (tmp / "docs").mkdir()
+    (tmp / "docs" / "harbor-bulletin.txt").write_text(XSS_DOC, encoding="utf-8")
+    chat_port, host_port, other_port = free_port(), free_port(), free_port()
+    host_url = f"http://127.0.0.1:{host_port}"
+    settings = make_settings(tmp, serve={"embed_origins": [host_url]})
+    pipeline = Pipeline(settings, embedder=embedder)
+    pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
+    chat_url = f"http://127.0.0.1:{chat_port}"
+    with serving(create_app(settings, pipeline), chat_port), \
+            serving(_host_page(chat_url), host_port), \
+            serving(_host_page(chat_url), other_port) as other_url:
+        yield {"chat": chat_url, "host": host_url, "other": other_url}
+
+
+def _ask_in_chat(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def test_chat_answers_with_quotes_and_shows_the_passage(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site["chat"] + "/")
+    _ask_in_chat(page, "Who drafted the policy directive?")
+    answer = page.locator("#chat .message").filter(has_text="Sources").last
+    answer.wait_for(timeout=60_000)
+    assert "Gene Hamilton, counselor to the attorney general" in answer.inner_text()
+    assert "[1]" in answer.inner_text()
+    page.locator("#citations label").first.click()
+    mark = page.locator("#context mark.quote")
+    mark.wait_for(timeout=20_000)
+    assert mark.inner_text().startswith("Gene Hamilton, counselor to the attorney general")
+    assert "Hamilton told the inspector general" in page.locator("#context").inner_text()
+
+
+def test_refusal_is_a_distinct_not_covered_state(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site["chat"] + "/")
+    _ask_in_chat(page, "What is the capital of France?")
+    page.get_by_text("Not covered by these documents.").wait_for(timeout=60_000)
+    assert page.locator("#chat blockquote").count() == 0
+
+
+def test_widget_embedded_in_an_article_page_answers(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site["host"] + "/")
+    frame_el = page.locator("iframe")
+    frame_el.wait_for(timeout=20_000)
+    assert frame_el.evaluate("f => f.getBoundingClientRect().height") == 600
+    frame = page.frame_locator("iframe")
+    frame.locator("#q").fill("How long did prosecutions take?")
+    frame.locator("button[type=submit]").click()
+    quote = frame.locator("blockquote").first
+    quote.wait_for(timeout=60_000)
+    assert "three to seven days" in frame.locator("#log").inner_text()
+    assert frame.locator(".sources a").first.get_attribute("href").startswith("https://")
+
+
+def test_widget_and_api_refuse_other_origins(page, site) -> None:  # type: ignore[no-untyped-def]
+    # Framing from an origin that is not allowed: the browser blocks the iframe's content.
+    page.goto(site["other"] + "/")
+    page.locator("iframe").wait_for(timeout=20_000)
+    page.wait_for_timeout(1500)
+    frame = page.frames[-1]
+    assert frame.url == "about:blank" or "#q" not in frame.content()
+    assert not page.frame_locator("iframe").locator("#q").count()
+    # Calling the API from that origin's scripts: refused by CORS.
+    page.goto(site["other"] + "/probe")
+    outcome = page.evaluate("""url => fetch(url + '/api/ask', {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({question: 'How long did prosecutions take?'})})
+        .then(() => 'allowed', () => 'refused')""", site["chat"])
+    assert outcome == "refused"
+    page.goto(site["host"] + "/")
+    allowed = page.evaluate("""url => fetch(url + '/api/ask', {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({question: 'How long did prosecutions take?'})})
+        .then(r => r.json()).then(d => d.citations.length, () => -1)""", site["chat"])
+    assert allowed >= 1
+
+
+def test_markup_in_documents_and_questions_stays_inert(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(site["chat"] + "/")
+    _ask_in_chat(page, XSS_QUESTION)
+    answer = page.locator("#chat .message").filter(has_text="Sources").last
+    answer.wait_for(timeout=60_000)
+    text = page.locator("#chat").inner_text()
+    assert "<script>window.__xss = 1</script>" in text or '<img src=x onerror=' in text
+    page.locator("#citations label").first.click()
+    page.locator("#context mark.quote").wait_for(timeout=20_000)
+    assert "<" in page.locator("#context").inner_text()
+    # The same through the widget.
+    page.goto(site["host"] + "/")
+    frame = page.frame_locator("iframe")
+    frame.locator("#q").fill(XSS_QUESTION)
+    frame.locator("button[type=submit]").click()
+    frame.locator("blockquote").first.wait_for(timeout=60_000)
+    assert "<" in frame.locator("#log").inner_text()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None
+    for f in page.frames:
+        assert f.evaluate("() => window.__xss") is None
+    assert page.locator("#chat img, #context img").count() == 0

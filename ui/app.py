@@ -1,0 +1,65 @@
+"""The one ASGI app behind `rag serve`: JSON API, embeddable widget, Gradio chat.
+
+Security: the origins allowed to embed the widget (`RAG_SERVE__EMBED_ORIGINS`) are
+enforced twice, by CORS on the API and by a `frame-ancestors` Content-Security-Policy
+on the pages; every other origin is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+
+import gradio as gr
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from rag import Pipeline, Settings
+
+from .api import make_router
+from .chat import CSS, build_chat
+from .embed import make_embed_router
+from .feedback import FeedbackLog
+
+
+def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
+    ancestors = " ".join(["'self'", *origins])
+
+    async def add_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                          ) -> Response:
+        response = await call_next(request)
+        path = request.url.path
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if path == "/embed":
+            # The widget page: only our own scripts, framed only by allowed origins.
+            response.headers["Content-Security-Policy"] = (
+                f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                f"img-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}")
+        elif path not in ("/embed.js", "/embed-app.js") and not path.startswith("/api/"):
+            response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return response
+    return add_headers
+
+
+def theme() -> gr.themes.Theme:
+    """The default look with system fonts, so nothing is fetched from a font CDN."""
+    return gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+                             font_mono=["ui-monospace", "monospace"])
+
+
+def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
+    """Build the app; `pipeline` may be injected (tests), else one is made from settings."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio can phone home
+    pipeline = pipeline or Pipeline(settings)
+    feedback = FeedbackLog(settings.feedback_path)
+    app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  redoc_url=None)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
+                       allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+    app.middleware("http")(_security_headers(settings.serve.embed_origins))
+    app.include_router(make_router(pipeline, feedback))
+    app.include_router(make_embed_router(settings.max_question_chars))
+    blocks = build_chat(pipeline, feedback)
+    return gr.mount_gradio_app(app, blocks, path="/", theme=theme(), css=CSS, ssr_mode=False,
+                               footer_links=[], show_error=True)

@@ -1,0 +1,126 @@
+"""The Gradio chat: quoted answers, a sources list, a passage viewer, feedback.
+
+It calls `Pipeline.ask` and nothing else; rendering lives in `ui.render`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from rag import Pipeline, QuestionError, RagError
+from rag.types import Citation
+
+from .feedback import FeedbackLog
+from .render import answer_markdown, citation_label, context_html, md_text
+
+EXAMPLES = [
+    "How many children were separated from their families?",
+    "Who drafted the policy directive telling U.S. attorneys to prosecute?",
+    "How long did prosecutions take, according to U.S. attorneys?",
+    "Who chairs the Interagency Task Force on the Reunification of Families?",
+]
+
+CSS = """
+mark.quote { background: #ffe066; padding: 0 2px; }
+.passage p { line-height: 1.55; }
+.passage-head { margin-bottom: .5em; }
+#context { max-height: 560px; overflow-y: auto; }
+"""
+
+INTRO = ("### Ask the zero-tolerance report\n"
+         "Answers are **verbatim quotes** from the indexed documents, each with a "
+         "numbered source. Choose a citation on the right to read it in context. "
+         "Questions the documents do not answer are marked *not covered*.")
+
+
+def _message_text(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
+    """The chat page; every answer comes from `pipeline.ask`."""
+
+    def respond(message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]],
+                answers: dict[int, dict[str, Any]]) -> tuple[Any, ...]:
+        chat, turns, answers = list(chat or []), list(turns or []), dict(answers or {})
+        try:
+            answer = pipeline.ask(message, turns)
+        except QuestionError as exc:
+            gr.Warning(str(exc))
+            return message, chat, turns, answers, gr.update(), gr.update()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        shown = answer_markdown(answer)
+        if answer.question.strip() != message.strip():
+            shown = f"*Answering: {md_text(answer.question)}*\n\n{shown}"
+        chat.append({"role": "user", "content": md_text(message)})
+        chat.append({"role": "assistant", "content": shown})
+        turns += [{"role": "user", "content": message},
+                  {"role": "assistant", "content": answer.answer}]
+        answers[len(chat) - 1] = answer.to_dict()
+        labels = [citation_label(c) for c in answer.citations]
+        picker = gr.update(choices=labels, value=None, visible=bool(labels))
+        hint = ("<p>Choose a citation to see the passage in its document.</p>" if labels
+                else "<p>No passage to show: the documents do not cover this question.</p>")
+        return "", chat, turns, answers, picker, hint
+
+    def show_context(label: str | None, chat: list[dict[str, Any]],
+                     answers: dict[int, dict[str, Any]]) -> str:
+        if not label or not answers:
+            return gr.update()
+        latest = answers[max(answers)]
+        for raw in latest["citations"]:
+            c = Citation(**raw)
+            if citation_label(c) == label:
+                doc = pipeline.document(c.doc_id)
+                if doc is None:
+                    return "<p>That document is no longer indexed.</p>"
+                return context_html(doc, c)
+        return gr.update()
+
+    def record(data: gr.LikeData, answers: dict[int, dict[str, Any]]) -> None:
+        answer = (answers or {}).get(data.index if isinstance(data.index, int)
+                                     else data.index[0])
+        if answer is None:
+            return
+        liked = data.liked if isinstance(data.liked, bool) else data.liked == "Like"
+        feedback.append("up" if liked else "down", answer["question"], answer["answer"],
+                        answer["citations"])
+        gr.Info("Thanks: feedback recorded.")
+
+    with gr.Blocks(title="Zero-tolerance report: quoted answers", analytics_enabled=False) as demo:
+        gr.Markdown(INTRO)
+        turns = gr.State([])
+        answers = gr.State({})
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Answers", height=560, elem_id="chat",
+                                     sanitize_html=True, feedback_options=("Like", "Dislike"),
+                                     buttons=["copy"])
+                box = gr.Textbox(label="Question", elem_id="question", lines=1,
+                                 placeholder="Ask about the report and its coverage…",
+                                 max_length=pipeline.settings.max_question_chars)
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("New conversation", elem_id="clear")
+                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+            with gr.Column(scale=2):
+                picker = gr.Radio(choices=[], label="Check a quote in context",
+                                  elem_id="citations", visible=False)
+                context = gr.HTML("<p>Ask a question; its quotes can be checked here.</p>",
+                                  elem_id="context")
+        outputs = [box, chatbot, turns, answers, picker, context]
+        ask.click(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
+        box.submit(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
+        picker.change(show_context, [picker, chatbot, answers], context)
+        chatbot.like(record, [answers], None)
+        clear.click(lambda: ("", [], [], {}, gr.update(choices=[], visible=False),
+                             "<p>Ask a question; its quotes can be checked here.</p>"),
+                    None, outputs)
+    serve = pipeline.settings.serve
+    demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
+    return demo

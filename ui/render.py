@@ -1,0 +1,95 @@
+"""Safe rendering of answers, sources and passages for the web.
+
+Every piece of document text, question and answer is escaped for HTML *and* for
+Markdown before it reaches the page, so a document or question holding
+`<script>` or `<img onerror=...>` shows as text and never runs, and a quote with
+`*` or `_` shows those characters instead of turning into emphasis.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+from rag.types import Answer, Citation, Document
+
+NOT_COVERED_TITLE = "Not covered by these documents."
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def md_text(text: str) -> str:
+    """Escape `text` for a Markdown renderer that also accepts HTML: HTML first
+    (`&`, `<`, `>` become entities), then Markdown punctuation gets a backslash.
+    Quote marks stay as they are: they are harmless outside attributes, and
+    escaping them would put entities inside Markdown link text."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def deep_link(c: Citation) -> str | None:
+    """The original URL pointing at the quote: `#page=N` for PDFs, else a text fragment."""
+    if not c.url:
+        return None
+    base = c.url.split("#", 1)[0]
+    if c.page is not None:
+        return f"{base}#page={c.page}"
+    words = c.quote.split()
+    start = " ".join(words[:6])
+    fragment = quote(start, safe="") if len(words) <= 6 else (
+        f"{quote(start, safe='')},{quote(' '.join(words[-3:]), safe='')}")
+    return f"{base}#:~:text={fragment}"
+
+
+def source_line(c: Citation) -> str:
+    where = ", ".join(x for x in (c.publisher, c.date, f"p. {c.page}" if c.page else "") if x)
+    link = deep_link(c)
+    title = md_text(c.title)
+    shown = f"[{title}]({html.escape(link, quote=True)})" if link else title
+    return f"{c.n}. {shown}" + (f" ({md_text(where)})" if where else "")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message for an answer: quotes as block quotes with [n], then sources."""
+    if answer.refused:
+        why = answer.answer.removeprefix("Not covered:").strip()
+        return f"**{NOT_COVERED_TITLE}** {md_text(why)}"
+    parts = [f"> “{md_text(c.quote)}” **\\[{c.n}\\]**" for c in answer.citations]
+    parts.append("**Sources**")
+    parts.extend(source_line(c) for c in answer.citations)
+    return "\n\n".join(parts)
+
+
+def citation_label(c: Citation) -> str:
+    """A one-line label for the passage picker: number, start of the quote, source."""
+    words = c.quote.split()
+    start = " ".join(words[:10]) + ("…" if len(words) > 10 else "")
+    where = ", ".join(x for x in (c.publisher, f"p. {c.page}" if c.page else "") if x)
+    return f"[{c.n}] “{start}” ({where or c.title[:40]})"
+
+
+def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
+    """The cited passage in its surrounding paragraphs, the quote highlighted.
+
+    The highlight is placed at the cited offsets of the stored text, so what is
+    marked is by construction the text that was quoted.
+    """
+    text = doc.text
+    start = text.rfind("\n\n", 0, c.start)
+    for _ in range(paragraphs):
+        start = text.rfind("\n\n", 0, start) if start > 0 else start
+    start = 0 if start < 0 else start
+    end = c.end
+    for _ in range(paragraphs + 1):
+        nxt = text.find("\n\n", end + 1)
+        end = len(text) if nxt < 0 else nxt
+    before, quoted, after = text[start:c.start], text[c.start:c.end], text[c.end:end]
+    body = (html.escape(before) + f'<mark class="quote" data-start="{c.start}" '
+            f'data-end="{c.end}">{html.escape(quoted)}</mark>' + html.escape(after))
+    body = body.strip("\n").replace("\n\n", "</p><p>").replace("\n", "<br>")
+    link = deep_link(c)
+    origin = (f'<a href="{html.escape(link, quote=True)}" target="_blank" '
+              f'rel="noopener noreferrer">open the original</a>' if link else "")
+    where = ", ".join(x for x in (c.publisher, c.date, f"page {c.page}" if c.page else "") if x)
+    return (f'<div class="passage"><div class="passage-head"><strong>[{c.n}] '
+            f"{html.escape(c.title)}</strong><br><small>{html.escape(where)} · characters "
+            f"{c.start}–{c.end} · {origin}</small></div><p>{body}</p></div>")

@@ -1,0 +1,20 @@
+/* Paste into an article page:
+ *   <script src="https://HOST/embed.js" data-height="600"></script>
+ * Inserts the chat widget (an iframe of HOST/embed) right after the script tag. */
+(function () {
+  var script = document.currentScript;
+  if (!script) { return; }
+  var height = parseInt(script.getAttribute("data-height") || "600", 10);
+  if (!(height > 200 && height < 4000)) { height = 600; }
+  var frame = document.createElement("iframe");
+  frame.src = new URL("embed", script.src).href;
+  frame.title = script.getAttribute("data-title") || "Ask the zero-tolerance report";
+  frame.style.width = "100%";
+  frame.style.height = height + "px";
+  frame.style.border = "1px solid #d0d4da";
+  frame.style.borderRadius = "6px";
+  frame.style.boxSizing = "border-box";
+  frame.setAttribute("loading", "lazy");
+  frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
+  script.parentNode.insertBefore(frame, script.nextSibling);
+})();
