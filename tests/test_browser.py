@@ -124,6 +124,18 @@ def test_chat_answers_with_quotes_and_shows_the_passage(page, site) -> None:  # 
     assert "Hamilton told the inspector general" in page.locator("#context").inner_text()
 
 
+def test_chat_fetches_nothing_from_outside(page, site) -> None:  # type: ignore[no-untyped-def]
+    """Offline by default: no analytics, fonts or scripts from other hosts."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(site["chat"] + "/")
+    _ask_in_chat(page, "Who drafted the policy directive?")
+    page.locator("#chat .message").filter(has_text="Sources").last.wait_for(timeout=60_000)
+    outside = [u for u in requested
+               if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
+    assert not outside, outside
+
+
 def test_refusal_is_a_distinct_not_covered_state(page, site) -> None:  # type: ignore[no-untyped-def]
     page.goto(site["chat"] + "/")
     _ask_in_chat(page, "What is the capital of France?")
