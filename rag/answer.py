@@ -44,11 +44,9 @@ class ExtractiveAnswerer:
         chosen = self._select(ranked)
         if not chosen:
             return Drafted(NOT_COVERED, [], True, best)
-        citations = verified([_cite(i, c, docs[c.doc_id]) for i, c in enumerate(chosen, 1)],
-                             docs)
+        citations = cite(chosen, docs)
         if not citations:
             return Drafted(NOT_COVERED, [], True, best)
-        citations = [replace(c, n=n) for n, c in enumerate(citations, start=1)]
         text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
         return Drafted(text, citations, False, best)
 
@@ -67,6 +65,14 @@ class ExtractiveAnswerer:
         best = ranked[0].score
         return [c for c in ranked[: self._settings.max_quotes]
                 if c.score >= best - self._settings.quote_margin]
+
+
+def cite(chosen: list[Candidate], docs: dict[str, Document]) -> list[Citation]:
+    """Citations for the chosen sentences, numbered 1.. in order; a quote that is not
+    verbatim in its stored document is dropped (and logged) here."""
+    found = verified([_cite(i, c, docs[c.doc_id]) for i, c in enumerate(chosen, 1)
+                      if c.doc_id in docs], docs)
+    return [replace(c, n=n) for n, c in enumerate(found, start=1)]
 
 
 def _cite(n: int, cand: Candidate, doc: Document) -> Citation:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
@@ -55,8 +55,35 @@ class RetrievalSettings(BaseModel):
     lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of BM25 ranks")
 
 
+class LLMSettings(BaseModel):
+    backend: Literal["llama-cpp", "openai"] = Field(
+        "llama-cpp", description="llama-cpp: a local GGUF file; openai: any OpenAI-compatible "
+        "chat endpoint (vLLM, Ollama, a llama.cpp server, hosted APIs)")
+    model: str = Field(
+        "smollm2", description="llama-cpp: 'smollm2' (packaged, small), 'qwen' (assembled by "
+        "`rag models`) or a .gguf path; openai: the model name the endpoint serves")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. "
+                                 "http://127.0.0.1:8000/v1")
+    api_key: SecretStr | None = Field(None, description="key for the endpoint "
+                                      "(or OPENAI_API_KEY)")
+    models_dir: Path | None = Field(None, description="where `rag models` assembles model "
+                                    "files (default: DATA_DIR/models)")
+    n_ctx: int = Field(4096, ge=512, le=32768, description="llama-cpp context window")
+    threads: int = Field(2, ge=1, le=64, description="llama-cpp CPU threads")
+    max_tokens: int = Field(200, ge=16, le=4096, description="generated tokens at most")
+    timeout_seconds: float = Field(120.0, ge=1.0, le=3600.0,
+                                   description="OpenAI-compatible request timeout")
+    sentences: int = Field(8, ge=1, le=40, description="numbered sentences shown to the model")
+    rewrite_followups: bool = Field(True, description="let the model rewrite follow-ups")
+    min_support: float = Field(0.5, ge=0.0, le=1.0,
+                               description="a generated sentence is kept when at least this "
+                               "share of its words (IDF-weighted) are in the sentences it cites")
+
+
 class AnswerSettings(BaseModel):
-    mode: Literal["extractive"] = Field("extractive", description="how answers are made")
+    mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive: quotes only; llm: a short generated answer "
+        "whose every sentence cites, and is checked against, verbatim quotes")
     max_quotes: int = Field(3, ge=1, le=10, description="quotes in one answer at most")
     quote_margin: float = Field(
         0.1, ge=0.0, le=1.0,
@@ -145,10 +172,15 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     serve: ServeSettings = ServeSettings()
+    llm: LLMSettings = LLMSettings()
 
     @property
     def manifest_path(self) -> Path:
         return self.corpus_dir / "sources.toml"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.llm.models_dir or Path(self.data_dir) / "models"
 
     @property
     def feedback_path(self) -> Path:

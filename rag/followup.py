@@ -33,16 +33,23 @@ def last_user_question(history: Sequence[dict[str, Any]] | None) -> str | None:
     return None
 
 
+def is_follow_up(question: str) -> bool:
+    """Starts like a continuation, or leans on a pronoun, and is short."""
+    led = _LEAD.match(question)
+    body = question[led.end():] if led else question
+    return bool(led or _THING.search(body) or _PERSON.search(body)) and len(body.split()) <= 12
+
+
 def rewrite(question: str, history: Sequence[dict[str, Any]] | None) -> str:
     """Return `question` made standalone using the previous user question, or as is."""
     previous = last_user_question(history)
     if not previous:
         return question
+    if not is_follow_up(question):
+        return question
     led = _LEAD.match(question)
     body = question[led.end():] if led else question
     thing, person = _THING.search(body), _PERSON.search(body)
-    if not (led or thing or person) or len(body.split()) > 12:
-        return question
     body = body[:1].upper() + body[1:]
     if thing:
         np = _LAST_NP.search(previous)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,9 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import ExtractiveAnswerer
-from .followup import rewrite
+from .followup import is_follow_up, last_user_question, rewrite
+from .generate import Generator, SupportChecker, compose, rewrite_with_model, timings
+from .llm import ChatBackend, make_backend
 from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
 from .chunk import chunk_document
 from .config import Settings
@@ -26,7 +28,7 @@ from .question import clean_question
 from .rerank import SentenceScorer, SentenceVectors
 from .retrieve import HybridRetriever
 from .store import ChunkStore, make_client
-from .types import Answer, Chunk, Document, SourceInfo
+from .types import Answer, Chunk, Document, SourceInfo, Token
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class _Loaded:
     retriever: HybridRetriever
     scorer: SentenceScorer
     answerer: ExtractiveAnswerer
+    generator: Generator | None
 
 
 class Pipeline:
@@ -62,9 +65,11 @@ class Pipeline:
     several threads.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 backend: ChatBackend | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedding)
+        self._backend = backend  # llm mode's chat model; made from settings when None
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
@@ -165,8 +170,13 @@ class Pipeline:
                     {d: doc.info.title for d, doc in docs.items()})
                 scorer = SentenceScorer(SentenceVectors(self.store, self.embedder),
                                         retriever.lexical.idf, self.settings.answer)
+                generator = None
+                if self.settings.answer.mode == "llm":
+                    checker = SupportChecker(retriever.lexical.idf, self.settings.llm.min_support)
+                    backend = self._backend or make_backend(self.settings)
+                    generator = Generator(backend, checker, self.settings)
                 self._loaded = _Loaded(docs, retriever, scorer,
-                                       ExtractiveAnswerer(self.settings.answer))
+                                       ExtractiveAnswerer(self.settings.answer), generator)
             return self._loaded
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
@@ -175,17 +185,29 @@ class Pipeline:
         `history` is the conversation so far (`{"role", "content"}` turns); a
         follow-up is rewritten into a standalone question, which is what the
         returned `Answer.question` holds. Raises `QuestionError` for an unusable
-        question and `EmptyIndexError` when nothing is indexed.
+        question, `EmptyIndexError` when nothing is indexed and `ConfigError` when
+        llm mode's model cannot be used.
         """
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("ask_stream ended without an answer")
+
+    def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None
+                   ) -> Iterator[Token | Answer]:
+        """Like `ask`, but in llm mode yields the generated text as it comes (`Token`s)
+        before the checked `Answer`, which is always the last event."""
         t0 = time.perf_counter()
-        text = rewrite(clean_question(question, self.settings.max_question_chars), history)
+        text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
+        text = self._standalone(text, history, loaded)
         if self.settings.answer.injection_guard and looks_like_injection(text):
             # The extractive path cannot be steered by a question, but answering
             # one that tries would present quotes as a reply to it.
             t1 = time.perf_counter()
-            return Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
-                          citations=(), timings_ms=_timings(t0, t1, t1))
+            yield Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
+                         citations=(), timings_ms=timings(t0, t1, t1))
+            return
         query_vector = self.embedder.embed([text])[0]
         r = self.settings.retrieval
         pool = loaded.retriever.search(text, query_vector, top_k=r.rerank_depth)
@@ -193,12 +215,26 @@ class Pipeline:
         hits = loaded.scorer.rerank(pool, ranked, r.top_k) if r.rerank else pool[: r.top_k]
         t1 = time.perf_counter()
         kept = {h.chunk.chunk_id for h in hits}
-        drafted = loaded.answerer.answer(
-            [c for c in ranked if c.hit.chunk.chunk_id in kept], loaded.docs)
-        t2 = time.perf_counter()
-        return Answer(question=text, answer=drafted.text, refused=drafted.refused,
-                      citations=tuple(drafted.citations), timings_ms=_timings(t0, t1, t2),
-                      hits=tuple(hits), evidence_score=drafted.evidence_score)
+        ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
+        # The refusal decision is made here, before any generation.
+        drafted = loaded.answerer.answer(ranked, loaded.docs)
+        base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
+                      citations=tuple(drafted.citations), timings_ms={}, hits=tuple(hits),
+                      evidence_score=drafted.evidence_score)
+        if drafted.refused or loaded.generator is None:
+            yield replace(base, timings_ms=timings(t0, t1, time.perf_counter()))
+            return
+        yield from compose(loaded.generator, base, ranked, loaded.docs, t0, t1)
+
+    def _standalone(self, text: str, history: Sequence[dict[str, Any]] | None,
+                    loaded: _Loaded) -> str:
+        previous = last_user_question(history)
+        if previous and loaded.generator is not None and self.settings.llm.rewrite_followups \
+                and is_follow_up(text):
+            better = rewrite_with_model(loaded.generator.backend, text, previous)
+            if better:
+                return better
+        return rewrite(text, history)
 
     def sources(self) -> list[SourceInfo]:
         """The ingested documents' metadata, sorted by id (empty when nothing is indexed)."""
@@ -226,9 +262,6 @@ class Pipeline:
         docs, chunks = self.store.counts()
         return {"documents": docs, "chunks": chunks, "embedding_model": self.embedder.name}
 
-
-def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
-    return {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
 
 
 def _embed_all(embedder: Embedder, texts: list[str], step: int) -> np.ndarray:

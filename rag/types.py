@@ -117,6 +117,11 @@ class Answer:
     # Score of the best answering sentence (0 when none): what the refusal
     # threshold is compared with. Kept out of the public JSON on purpose.
     evidence_score: float = 0.0
+    # llm mode only: time to the first generated token, and how many generated
+    # sentences there were and how many passed the support check.
+    first_token_ms: float | None = None
+    sentences_generated: int = 0
+    sentences_supported: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape shared by `rag ask --json`, the API and the evals."""
@@ -127,3 +132,10 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": dict(self.timings_ms),
         }
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of generated text, streamed before the checked `Answer` arrives."""
+
+    text: str

@@ -32,3 +32,28 @@ class FakeEmbedder:
             else:
                 out[row] /= norm
         return out
+
+
+class FakeChat:
+    """A deterministic chat backend: a pure function of the prompt it is given.
+
+    `script` maps a question substring to the reply; the reply may use {S1}, {S2}…
+    to stand for the text of the numbered sentences the prompt shows.
+    """
+
+    name = "fake-chat"
+
+    def __init__(self, script: dict[str, str]) -> None:
+        self.script = script
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def stream(self, messages: list[dict[str, str]], grammar: str | None = None):  # type: ignore[no-untyped-def]
+        import re
+
+        self.prompts.append(messages)
+        user = messages[-1]["content"]
+        shown = dict(re.findall(r"^S(\d+): (.*)$", user, re.MULTILINE))
+        reply = next((r for key, r in self.script.items() if key in user), "NOT COVERED")
+        reply = re.sub(r"\{S(\d+)\}", lambda m: shown.get(m.group(1), ""), reply)
+        for i in range(0, len(reply), 7):  # stream in small pieces
+            yield reply[i:i + 7]
