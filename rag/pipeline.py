@@ -246,8 +246,10 @@ class Pipeline:
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one.
         Raises `EmptyIndexError` when nothing is indexed."""
-        self._load()
+        loaded = self._load()
         self.embedder.embed(["warm up"])
+        if loaded.generator is not None:
+            loaded.generator.warm_up()
 
     def stored_documents(self) -> dict[str, Document]:
         """A fresh read of every stored document (not the copy answers are built from)."""

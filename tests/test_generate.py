@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline
-from rag.generate import GRAMMAR, SupportChecker, parse
+from rag.generate import SupportChecker, grammar, parse
 from rag.types import Answer, Token
 
 from .conftest import make_settings
@@ -106,4 +106,19 @@ def test_parse_and_support_check() -> None:
     assert checker.check("Dredging starts in March 2027.", ["Dredging will begin in March 2027."])
     assert not checker.check("Dredging starts in March 2028.", ["Dredging begins in March 2027."])
     assert not checker.check("Whales sing loudly.", ["Dredging begins in March 2027."])
-    assert "NOT COVERED" in GRAMMAR
+    assert '" [S" ("1" | "2" | "3") "]"' in grammar(3)
+    assert parse("Cut short. [S1] [S", 3)[0] == [("Cut short.", (1,))]
+
+
+def test_echoed_prompt_labels_are_not_content() -> None:
+    assert parse("Sentence 1: In April 2018 it began. [S1]\nS2: Later. [S2]\n", 2)[0] == [
+        ("In April 2018 it began.", (1,)), ("Later.", (2,))]
+
+
+def test_over_citation_is_pruned_to_the_backing_sentences(tmp_path: Path,
+                                                          small_corpus: Path) -> None:
+    pipeline = llm_pipeline(tmp_path, small_corpus, {
+        "mooring permits": "The commission approved 42 new mooring permits. [S1][S2][S3]\n"})
+    answer = pipeline.ask(QUESTION)
+    assert answer.answer == "The commission approved 42 new mooring permits. [1]"
+    assert len(answer.citations) == 1
