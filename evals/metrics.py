@@ -25,6 +25,9 @@ class Sample:
     total_ms: float
     evidence_score: float = 0.0
     quotes_ok: tuple[bool, ...] = field(default=())  # per citation: verbatim at its offsets
+    first_token_ms: float | None = None  # llm mode
+    generated: int = 0                   # llm mode: sentences the model wrote
+    supported: int = 0                   # ...and how many passed the support check
 
 
 def _squash(text: str) -> str:
@@ -123,6 +126,18 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+def supported_share(samples: list[Sample]) -> float:
+    """Share of generated sentences that passed the support check (llm mode)."""
+    generated = sum(s.generated for s in samples)
+    if not generated:
+        raise ValueError("no generated sentences (not llm mode, or every question refused)")
+    return sum(s.supported for s in samples) / generated
+
+
+def ttft(samples: list[Sample], q: float) -> float:
+    return percentile([s.first_token_ms for s in samples if s.first_token_ms is not None], q)
+
+
 def summarize(samples: list[Sample], doc_texts: dict[str, str]) -> dict[str, Any]:
     """The summary.json keys; a metric that cannot be computed is null (with why)."""
     out: dict[str, Any] = {"n": len(samples),
@@ -140,6 +155,12 @@ def summarize(samples: list[Sample], doc_texts: dict[str, str]) -> dict[str, Any
         "retrieval_latency_p50_ms": lambda: percentile([s.retrieve_ms for s in samples], 50),
         "retrieval_latency_p95_ms": lambda: percentile([s.retrieve_ms for s in samples], 95),
     }
+    if any(s.generated for s in samples):
+        metrics.update({
+            "sentences_supported_share": lambda: supported_share(samples),
+            "time_to_first_token_p50_ms": lambda: ttft(samples, 50),
+            "time_to_first_token_p95_ms": lambda: ttft(samples, 95),
+        })
     for name, fn in metrics.items():
         try:
             out[name] = round(fn(), 4)

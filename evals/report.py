@@ -106,6 +106,16 @@ def write_report(out: Path, samples: list[M.Sample], summary: dict[str, Any],
                     else f"{100 * (summary[key] - b):+.1f} points")
         lines.append(f"| {key} | {_fmt(summary.get(key))} | {_fmt(b)} | {diff} |")
     lines += ["", *[f"![{p}]({p})" for p in plots], ""]
+    if summary.get("compare"):
+        cols = ["answer_accuracy", "refusal_accuracy", "false_refusal_rate",
+                "citation_precision", "quote_fidelity", "sentences_supported_share",
+                "latency_p50_ms", "latency_p95_ms", "time_to_first_token_p50_ms",
+                "time_to_first_token_p95_ms"]
+        lines += [f"## Extractive vs llm mode ({summary.get('llm_model', '')})", "",
+                  "| mode | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+        for name, row in summary["compare"].items():
+            lines.append(f"| {name} | " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+        lines.append("")
     if summary.get("ablation"):
         cols = ["retrieval_recall_at_5", "mrr", "answer_accuracy", "citation_precision",
                 "refusal_accuracy", "false_refusal_rate", "latency_p50_ms"]

@@ -64,7 +64,8 @@ def run_samples(pipeline: Pipeline, questions: list[EvalQuestion],
                    for c in answer.citations)
         samples.append(M.Sample(q, answer.to_dict(), tuple(h.chunk.text for h in answer.hits),
                                 answer.timings_ms["retrieve"], answer.timings_ms["total"],
-                                answer.evidence_score, ok))
+                                answer.evidence_score, ok, answer.first_token_ms,
+                                answer.sentences_generated, answer.sentences_supported))
     return samples
 
 
@@ -112,7 +113,7 @@ def run_ablation(pipeline: Pipeline, questions: list[EvalQuestion],
     with tempfile.TemporaryDirectory(prefix="rag-ablation-") as tmp:
         for variant in ABLATIONS:
             settings = _variant_settings(pipeline.settings, variant, Path(tmp))
-            other = Pipeline(settings, embedder=pipeline.embedder)
+            other = pipeline.with_settings(settings)
             if variant.reindex:
                 other.ingest(paths, progress=False)
             samples = run_samples(other, questions, progress, desc=variant.name)
@@ -122,15 +123,34 @@ def run_ablation(pipeline: Pipeline, questions: list[EvalQuestion],
 
 
 def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
-             baseline: str | None = None, ablation: bool = False,
+             baseline: str | None = None, ablation: bool = False, mode: str | None = None,
              progress: bool = True) -> dict[str, Any]:
-    """Run the eval, write results.jsonl, summary.json, report.md and plots; return the summary."""
+    """Run the eval, write results.jsonl, summary.json, report.md and plots; return the summary.
+
+    With `mode="llm"` the questions run in llm mode and, for the comparison, in
+    extractive mode too (same index, same embedder, same questions).
+    """
     questions = load_questions(questions_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    samples = run_samples(pipeline, questions, progress)
+    compare: dict[str, Any] = {}
+    if mode and mode != pipeline.settings.answer.mode:
+        variant = Variant(mode, {"answer": {"mode": mode}})
+        other = pipeline.with_settings(_variant_settings(pipeline.settings, variant, out_dir))
+        if mode == "llm":
+            docs = {d: doc.text for d, doc in pipeline.stored_documents().items()}
+            compare["extractive"] = M.summarize(run_samples(pipeline, questions, progress,
+                                                            "extractive"), docs)
+        pipeline = other
+    samples = run_samples(pipeline, questions, progress, desc=pipeline.settings.answer.mode)
     doc_texts = {d: doc.text for d, doc in pipeline.stored_documents().items()}
     summary: dict[str, Any] = M.summarize(samples, doc_texts)
     summary["questions"] = str(questions_path)
+    summary["mode"] = pipeline.settings.answer.mode
+    if compare:
+        summary["compare"] = {**compare, pipeline.settings.answer.mode: {
+            k: v for k, v in summary.items() if not isinstance(v, dict | str)}}
+        if pipeline.settings.answer.mode == "llm":
+            summary["llm_model"] = pipeline.settings.llm.model
     summary["settings"] = json.loads(pipeline.settings.model_dump_json())
     with (out_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
         for sample in samples:

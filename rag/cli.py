@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", type=Path, default=Path("evals/out"), help="report folder")
     ev.add_argument("--baseline", choices=("naive",), help="also run this baseline")
     ev.add_argument("--ablation", action="store_true", help="also run each stage on/off")
+    ev.add_argument("--mode", choices=("extractive", "llm"),
+                    help="answer mode to evaluate; llm also runs extractive to compare")
     return p
 
 
@@ -98,9 +100,12 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         from evals.runner import run_eval  # the eval stack loads only when asked for
 
         summary = run_eval(pipeline, args.questions, args.out, baseline=args.baseline,
-                           ablation=args.ablation, progress=sys.stderr.isatty())
+                           ablation=args.ablation, mode=args.mode,
+                           progress=sys.stderr.isatty())
         keys = [k for k in summary if not isinstance(summary[k], dict | list | str)]
         print(json.dumps({k: summary[k] for k in keys}, indent=2))
+        if "compare" in summary:
+            print(json.dumps(summary["compare"], indent=2))
         if "ratios" in summary:
             print(json.dumps({"baseline": summary["baseline"], "ratios": summary["ratios"]},
                              indent=2))

@@ -74,6 +74,10 @@ class Pipeline:
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
 
+    def with_settings(self, settings: Settings) -> Pipeline:
+        """A pipeline for other settings sharing this one's models (evals, ablations)."""
+        return Pipeline(settings, embedder=self.embedder, backend=self._backend)
+
     # -- ingest --------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False,

@@ -90,3 +90,29 @@ def test_frame_ancestors_policy(client: TestClient) -> None:
     assert chat.headers["content-security-policy"] == "frame-ancestors 'self'"
     script = client.get("/embed.js")
     assert script.status_code == 200 and "iframe" in script.text
+
+
+def test_stream_endpoint_sends_tokens_then_the_answer(tmp_path: Path, small_corpus: Path) -> None:
+    from ui.app import create_app
+
+    from .fakes import FakeChat
+
+    settings = make_settings(tmp_path, answer={"mode": "llm"})
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model),
+                        backend=FakeChat({"mooring": "The commission approved 42 new mooring "
+                                                     "permits. [S1]\n"}))
+    pipeline.ingest([small_corpus], progress=False)
+    client = TestClient(create_app(settings, pipeline))
+    with client.stream("POST", "/api/ask/stream",
+                       json={"question": "How many mooring permits were approved?"}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())
+    events = [block.split("\n", 1) for block in body.strip().split("\n\n")]
+    kinds = [e[0].removeprefix("event: ") for e in events]
+    assert kinds[-1] == "answer" and set(kinds[:-1]) == {"token"} and len(kinds) > 2
+    final = json.loads(events[-1][1].removeprefix("data: "))
+    assert final["answer"] == "The commission approved 42 new mooring permits. [1]"
+    streamed = "".join(json.loads(e[1].removeprefix("data: "))["text"] for e in events[:-1])
+    assert streamed.startswith("The commission approved")
+    bad = client.post("/api/ask/stream", json={"question": " "})
+    assert bad.status_code == 400 and "empty" in bad.json()["error"]

@@ -6,14 +6,18 @@ as `rag ask --json`.
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag import EmptyIndexError, Pipeline, QuestionError, RagError
+from rag.types import Token
 
 from .feedback import FeedbackLog
 
@@ -33,6 +37,10 @@ class FeedbackRequest(BaseModel):
     question: str = Field(max_length=100_000)
     answer: str = Field(max_length=200_000)
     citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -60,6 +68,37 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
         finally:
             slots.release()
         return answer.to_dict()
+
+    @router.post("/ask/stream")
+    def ask_stream(req: AskRequest) -> Any:
+        """Server-sent events: `token` events with generated text (llm mode), then
+        one `answer` event holding the same object as /api/ask (or an `error`)."""
+        if not slots.acquire(timeout=serve.api_wait_seconds):
+            return _error(503, "busy: too many questions at once; retry in a few seconds")
+        history = [t.model_dump() for t in req.history]
+        try:
+            events = pipeline.ask_stream(req.question, history)
+            first = next(events)  # surface a bad question as a plain 400, before streaming
+        except QuestionError as exc:
+            slots.release()
+            return _error(400, str(exc))
+        except RagError as exc:
+            slots.release()
+            return _error(503 if isinstance(exc, EmptyIndexError) else 500, str(exc))
+
+        def sse() -> Iterator[str]:
+            try:
+                for event in itertools.chain([first], events):
+                    if isinstance(event, Token):
+                        yield _sse("token", {"text": event.text})
+                    else:
+                        yield _sse("answer", event.to_dict())
+            except RagError as exc:
+                yield _sse("error", {"error": str(exc)})
+            finally:
+                slots.release()
+        return StreamingResponse(sse(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
 
     @router.get("/health")
     def health() -> dict[str, Any]:

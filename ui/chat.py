@@ -5,12 +5,13 @@ It calls `Pipeline.ask` and nothing else; rendering lives in `ui.render`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
 
 from rag import Pipeline, QuestionError, RagError
-from rag.types import Citation
+from rag.types import Citation, Token
 
 from .feedback import FeedbackLog
 from .render import answer_markdown, citation_label, context_html, md_text
@@ -45,13 +46,27 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
     """The chat page; every answer comes from `pipeline.ask`."""
 
     def respond(message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]],
-                answers: dict[int, dict[str, Any]]) -> tuple[Any, ...]:
+                answers: dict[int, dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+        """Streams: in llm mode the draft text appears as it is generated; the
+        checked answer with its quotes and sources replaces it when complete."""
         chat, turns, answers = list(chat or []), list(turns or []), dict(answers or {})
+        same = (gr.update(), gr.update())
         try:
-            answer = pipeline.ask(message, turns)
+            events = pipeline.ask_stream(message, turns)
+            draft = ""
+            for event in events:
+                if isinstance(event, Token):
+                    draft += event.text
+                    shown = chat + [{"role": "user", "content": md_text(message)},
+                                    {"role": "assistant",
+                                     "content": f"*Drafting…* {md_text(draft)}"}]
+                    yield (gr.update(), shown, turns, answers, *same)
+                    continue
+                answer = event
         except QuestionError as exc:
             gr.Warning(str(exc))
-            return message, chat, turns, answers, gr.update(), gr.update()
+            yield (message, chat, turns, answers, *same)
+            return
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         shown = answer_markdown(answer)
@@ -66,7 +81,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
         picker = gr.update(choices=labels, value=None, visible=bool(labels))
         hint = ("<p>Choose a citation to see the passage in its document.</p>" if labels
                 else "<p>No passage to show: the documents do not cover this question.</p>")
-        return "", chat, turns, answers, picker, hint
+        yield "", chat, turns, answers, picker, hint
 
     def show_context(label: str | None, chat: list[dict[str, Any]],
                      answers: dict[int, dict[str, Any]]) -> str:

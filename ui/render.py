@@ -53,7 +53,11 @@ def answer_markdown(answer: Answer) -> str:
     if answer.refused:
         why = answer.answer.removeprefix("Not covered:").strip()
         return f"**{NOT_COVERED_TITLE}** {md_text(why)}"
-    parts = [f"> “{md_text(c.quote)}” **\\[{c.n}\\]**" for c in answer.citations]
+    parts = []
+    if answer.sentences_supported:
+        # llm mode: the generated sentences (their [n] markers point at the quotes).
+        parts.append(md_text(answer.answer))
+    parts += [f"> “{md_text(c.quote)}” **\\[{c.n}\\]**" for c in answer.citations]
     parts.append("**Sources**")
     parts.extend(source_line(c) for c in answer.citations)
     return "\n\n".join(parts)
