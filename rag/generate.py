@@ -60,6 +60,21 @@ SYSTEM = (
     "If the sentences do not answer the question, reply exactly: NOT COVERED")
 
 _CITE = re.compile(r"\[S(\d{1,2})\]")
+_WORD = re.compile(r"[\w’'-]+")
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without)\b|n[’']t\b", re.I)
+
+
+def _names(sentence: str) -> set[str]:
+    """Capitalized words not opening the sentence: names, places, agencies."""
+    words = _WORD.findall(sentence)
+    return {w for w in words[1:] if w[:1].isupper() and w.lower() not in _COMMON}
+
+
+# Capitalized words that are not names ("The", titles of office) are not held to the
+# name rule; a name differing from the sources is.
+_COMMON = frozenset("""the a an in on of and or for to by this that these those it its he she
+they his her their i we you president secretary attorney general administration order
+department office section sec court congress federal state states united u.s""".split())
 _PARTIAL_CITE = re.compile(r"\s*\[S?\d*$")
 # Small models echo the prompt's labels ("S1: …", "Sentence 2: …"); they are not content.
 _LABEL = re.compile(r"^\s*(?:sentence|s)\s*\d{1,2}\s*[:.)\-]\s*", re.I)
@@ -109,13 +124,17 @@ class SupportChecker:
         self._min = min_support
 
     def support(self, sentence: str, cited: list[str]) -> float:
-        """IDF-weighted share of the sentence's words found in the cited sentences
-        (0 when a number in it is missing from them)."""
+        """IDF-weighted share of the sentence's words found in the cited sentences;
+        0 when it has a number or a name they lack, or a negation they lack."""
         if not cited:
             return 0.0
         source = " ".join(cited)
         numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
         if numbers - {n.replace(",", "") for n in _NUMBER.findall(source)}:
+            return 0.0
+        if _names(sentence) - set(_WORD.findall(source)):
+            return 0.0
+        if _NEGATION.search(sentence) and not _NEGATION.search(source):
             return 0.0
         words = set(tokenize(sentence))
         if not words:
