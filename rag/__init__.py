@@ -9,6 +9,7 @@ from .errors import (
     ConfigError,
     EmptyIndexError,
     IndexMismatchError,
+    IngestBusyError,
     LoadError,
     QuestionError,
     RagError,
@@ -18,6 +19,6 @@ from .types import Answer, Chunk, Citation, Document, Hit, SourceInfo, Span
 
 __all__ = [
     "Answer", "Chunk", "Citation", "ConfigError", "Document", "EmptyIndexError", "Hit",
-    "IndexMismatchError", "IngestReport", "LoadError", "Pipeline", "QuestionError",
+    "IndexMismatchError", "IngestBusyError", "IngestReport", "LoadError", "Pipeline", "QuestionError",
     "RagError", "Settings", "SourceInfo", "Span",
 ]

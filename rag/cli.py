@@ -1,7 +1,8 @@
 """`rag` command line. Domain errors become exit codes here and only here.
 
 Exit codes: 0 ok, 1 some input failed (ingest went on), 2 usage or settings
-error, 3 the question was refused by the checks or the index is missing.
+error, 3 the question was refused by the checks or the index is missing,
+4 another ingest is running on the same data directory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError, EmptyIndexError, IndexMismatchError, QuestionError, RagError
+from .errors import (
+    ConfigError,
+    EmptyIndexError,
+    IndexMismatchError,
+    IngestBusyError,
+    QuestionError,
+    RagError,
+)
 from .pipeline import IngestReport, Pipeline
 from .render import render_answer, render_sources
 
@@ -127,6 +135,9 @@ def main(argv: Sequence[str] | None = None, make_pipeline: PipelineFactory = Pip
     except (QuestionError, EmptyIndexError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except IngestBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

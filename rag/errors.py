@@ -7,6 +7,7 @@
     ├── LoadError               one input file could not be turned into text
     ├── IndexMismatchError      the index was built with other embedding/chunking settings
     ├── EmptyIndexError         nothing has been ingested yet
+    ├── IngestBusyError         another ingest is running on the same data directory
     └── QuestionError           a question is empty, too long or not text
 
 Messages say what failed, for which file or setting, and what to do about it.
@@ -41,6 +42,10 @@ class IndexMismatchError(RagError):
 
 class EmptyIndexError(RagError):
     """A question was asked before any document was ingested."""
+
+
+class IngestBusyError(RagError):
+    """A second ingest was started while one is running on the same index."""
 
 
 class QuestionError(RagError):

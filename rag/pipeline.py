@@ -23,7 +23,8 @@ from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import EmptyIndexError, IndexMismatchError, LoadError
 from .load import discover, load_document
-from .manifest import load_manifest
+from .lock import ingest_lock
+from .manifest import Manifest, load_manifest
 from .question import clean_question
 from .rerank import SentenceScorer, SentenceVectors
 from .retrieve import HybridRetriever
@@ -56,6 +57,7 @@ class _Loaded:
     scorer: SentenceScorer
     answerer: ExtractiveAnswerer
     generator: Generator | None
+    state: tuple[int, int]  # the store's (generation, revision) when loaded
 
 
 class Pipeline:
@@ -85,10 +87,19 @@ class Pipeline:
         """Ingest files and folders (default: the corpus folder).
 
         Unchanged documents are skipped by content hash; a changed one has its
-        chunks replaced. Returns an `IngestReport`; per-file failures are in it
-        rather than raised. Raises `IndexMismatchError` when the index was built
-        with other settings, unless `rebuild` or `on_mismatch="rebuild"`.
+        chunks replaced. A rebuild (asked for, or `on_mismatch="rebuild"` when the
+        index was built with other settings) writes a new index and switches to it
+        only when complete, so an interrupted rebuild leaves the old one answering.
+        Returns an `IngestReport`; per-file failures are in it rather than raised.
+        Raises `IndexMismatchError` (settings differ, no rebuild asked) and
+        `IngestBusyError` (another ingest holds the data directory).
         """
+        with ingest_lock(Path(self.settings.data_dir)):
+            return self._ingest(list(paths or [self.settings.corpus_dir]), rebuild,
+                                on_mismatch, progress)
+
+    def _ingest(self, paths: list[Path], rebuild: bool, on_mismatch: str,
+                progress: bool) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         try:
@@ -98,11 +109,21 @@ class Pipeline:
                 raise
             rebuild = True
         if rebuild:
-            self.store.drop()
+            self.store.begin_rebuild()
             report.rebuilt = True
-        self.store.open(create=True)
+        else:
+            self.store.open(create=True)
         manifest = load_manifest(self.settings.manifest_path)
-        files, report.failed = discover(list(paths or [self.settings.corpus_dir]))
+        files, report.failed = discover(paths)
+        todo = self._read(files, manifest, report, progress)
+        self._write(todo, report, progress)
+        if rebuild:
+            self.store.commit_rebuild()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _read(self, files: list[Path], manifest: Manifest, report: IngestReport,
+              progress: bool) -> list[tuple[Document, list[Chunk], bool]]:
         todo: list[tuple[Document, list[Chunk], bool]] = []
         seen: dict[str, Path] = {}
         by_hash: dict[str, tuple[str, Path]] = {}
@@ -129,12 +150,7 @@ class Pipeline:
                 report.unchanged.append(doc.doc_id)
                 continue
             todo.append((doc, chunk_document(doc, self.settings.chunking), stored is not None))
-        self._write(todo, report, progress)
-        if todo or report.rebuilt:
-            with self._lock:
-                self._loaded = None
-        report.seconds = time.perf_counter() - started
-        return report
+        return todo
 
     def _write(self, todo: list[tuple[Document, list[Chunk], bool]], report: IngestReport,
                progress: bool) -> None:
@@ -162,6 +178,11 @@ class Pipeline:
 
     def _load(self) -> _Loaded:
         with self._lock:
+            state = self.store.state()
+            # Another process (or this one) wrote to the index since it was loaded:
+            # reload, so every reader answers from what is stored now.
+            if self._loaded is not None and self._loaded.state != state:
+                self._loaded = None
             if self._loaded is None:
                 self.store.open(create=False)
                 if self.store.counts()[1] == 0:
@@ -169,9 +190,7 @@ class Pipeline:
                         f"no documents are indexed in {self.settings.data_dir}; run "
                         "`rag ingest` (or `rag ingest PATH`) first")
                 docs = self.store.documents()
-                retriever = HybridRetriever.build(
-                    self.store, self.settings.retrieval,
-                    {d: doc.info.title for d, doc in docs.items()})
+                retriever = HybridRetriever.build(self.store, self.settings.retrieval, docs)
                 scorer = SentenceScorer(SentenceVectors(self.store, self.embedder),
                                         retriever.lexical.idf, self.settings.answer)
                 generator = None
@@ -180,7 +199,8 @@ class Pipeline:
                     backend = self._backend or make_backend(self.settings)
                     generator = Generator(backend, checker, self.settings)
                 self._loaded = _Loaded(docs, retriever, scorer,
-                                       ExtractiveAnswerer(self.settings.answer), generator)
+                                       ExtractiveAnswerer(self.settings.answer), generator,
+                                       state)
             return self._loaded
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:

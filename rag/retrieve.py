@@ -9,7 +9,7 @@ import numpy as np
 from .config import RetrievalSettings
 from .lexical import LexicalIndex
 from .store import ChunkStore
-from .types import Chunk, Hit
+from .types import Chunk, Document, Hit
 
 
 def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
@@ -35,10 +35,11 @@ class HybridRetriever:
 
     @classmethod
     def build(cls, store: ChunkStore, settings: RetrievalSettings,
-              titles: dict[str, str]) -> HybridRetriever:
-        """Load every chunk from the store and index it for BM25 (with its title,
-        as the dense side embeds it with its title too)."""
-        chunks = store.chunks()
+              docs: dict[str, Document]) -> HybridRetriever:
+        """Load the current chunks of `docs` from the store and index them for BM25
+        (with their document's title)."""
+        chunks = store.chunks({d: doc.content_hash for d, doc in docs.items()})
+        titles = {d: doc.info.title for d, doc in docs.items()}
         order = [c.chunk_id for c in chunks]
         lexical = LexicalIndex([f"{titles.get(c.doc_id, '')}\n{c.text}" for c in chunks])
         return cls(store, settings, {c.chunk_id: c for c in chunks}, lexical, order)

@@ -52,31 +52,69 @@ def make_client(settings: Settings) -> ClientAPI:
 
 
 class ChunkStore:
-    """Chunks and documents in Chroma, checked against the current settings."""
+    """Chunks and documents in Chroma, checked against the current settings.
+
+    The collections of one index carry a generation number; a small `<name>-active`
+    collection's metadata says which generation is live and a revision counter that
+    every write bumps, so readers (in any process) notice changes. A rebuild writes a
+    new generation and switches to it only when complete.
+    """
 
     def __init__(self, client: ClientAPI, settings: Settings, embedder: Embedder) -> None:
         self._client = client
         self._settings = settings
         self._fingerprint = settings.index_fingerprint()
-        self.chunk_name = f"{settings.collection}-chunks"
-        self.doc_name = f"{settings.collection}-docs"
-        self.sentence_name = f"{settings.collection}-sentences"
+        self._base = settings.collection
         self._embedder = embedder
+        self.generation: int | None = None
         self._chunks: Collection | None = None
         self._docs: Collection | None = None
         self._sentences: Collection | None = None
         self._lc: Chroma | None = None
 
+    # -- generations -------------------------------------------------------------
+
+    def _names(self, generation: int) -> tuple[str, str, str]:
+        stem = f"{self._base}-g{generation}"
+        return f"{stem}-chunks", f"{stem}-docs", f"{stem}-sentences"
+
+    def _meta(self) -> Collection:
+        return self._client.get_or_create_collection(
+            f"{self._base}-active", embedding_function=None,
+            metadata={"generation": 0, "revision": 0})
+
+    def state(self) -> tuple[int, int]:
+        """(live generation, revision); (0, 0) when nothing was ever built."""
+        meta = self._meta().metadata or {}
+        return int(meta.get("generation", 0)), int(meta.get("revision", 0))
+
+    def _set_state(self, generation: int, revision: int) -> None:
+        self._meta().modify(metadata={"generation": generation, "revision": revision})
+
+    def bump_revision(self) -> None:
+        generation, revision = self.state()
+        self._set_state(generation, revision + 1)
+
+    def _generations(self) -> set[int]:
+        found = set()
+        for c in self._client.list_collections():
+            name = c.name if hasattr(c, "name") else str(c)
+            if name.startswith(f"{self._base}-g") and name.endswith("-chunks"):
+                middle = name[len(self._base) + 2:-len("-chunks")]
+                if middle.isdigit():
+                    found.add(int(middle))
+        return found
+
     # -- opening -----------------------------------------------------------------
 
     def exists(self) -> bool:
-        names = {c.name if hasattr(c, "name") else str(c) for c in self._client.list_collections()}
-        return {self.chunk_name, self.doc_name, self.sentence_name} <= names
+        return self.state()[0] > 0
 
     def stored_fingerprint(self) -> dict[str, Any] | None:
-        if not self.exists():
+        generation = self.state()[0]
+        if not generation:
             return None
-        return dict(self._client.get_collection(self.chunk_name).metadata or {})
+        return dict(self._client.get_collection(self._names(generation)[0]).metadata or {})
 
     def check(self) -> None:
         """Raise `IndexMismatchError` when the index was built with other settings."""
@@ -93,33 +131,57 @@ class ChunkStore:
         )
 
     def open(self, create: bool) -> None:
-        """Open (and with `create`, make) both collections after checking settings."""
+        """Open the live generation (with `create`, make generation 1 when there is
+        none) after checking the settings."""
         self.check()
-        if not create and not self.exists():
+        generation = self.state()[0]
+        if not generation:
+            if not create:
+                return
+            generation = 1
+            self._attach(generation)
+            self._set_state(generation, 0)
             return
+        self._attach(generation)
+
+    def _attach(self, generation: int) -> None:
+        chunks, docs, sentences = self._names(generation)
         self._chunks = self._client.get_or_create_collection(
-            self.chunk_name, embedding_function=None, metadata=self._fingerprint,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+            chunks, embedding_function=None, metadata=self._fingerprint,
+            configuration={"hnsw": {"space": "cosine"}})
         self._docs = self._client.get_or_create_collection(
-            self.doc_name, embedding_function=None, metadata={"kind": "documents"},
-        )
+            docs, embedding_function=None, metadata={"kind": "documents"})
         self._sentences = self._client.get_or_create_collection(
-            self.sentence_name, embedding_function=None, metadata={"kind": "sentences"},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        self._lc = Chroma(client=self._client, collection_name=self.chunk_name,
+            sentences, embedding_function=None, metadata={"kind": "sentences"},
+            configuration={"hnsw": {"space": "cosine"}})
+        self._lc = Chroma(client=self._client, collection_name=chunks,
                           embedding_function=LangChainEmbeddings(self._embedder),
                           create_collection_if_not_exists=False)
+        self.generation = generation
 
-    def drop(self) -> None:
-        """Delete both collections (used by `--rebuild`)."""
-        for name in (self.chunk_name, self.doc_name, self.sentence_name):
+    def begin_rebuild(self) -> None:
+        """Point this store at a fresh generation; readers keep the live one until
+        `commit_rebuild`. Leftovers of an interrupted rebuild are removed first."""
+        live = self.state()[0]
+        for old in self._generations() - {live}:
+            self._drop(old)
+        self._attach(max(self._generations() | {live}) + 1)
+
+    def commit_rebuild(self) -> None:
+        """Make the generation this store writes to the live one; drop the old one."""
+        if self.generation is None:
+            raise RuntimeError("begin_rebuild() was not called")
+        live, revision = self.state()
+        self._set_state(self.generation, revision + 1)
+        if live and live != self.generation:
+            self._drop(live)
+
+    def _drop(self, generation: int) -> None:
+        for name in self._names(generation):
             try:
                 self._client.delete_collection(name)
             except (ValueError, chromadb.errors.NotFoundError):
                 pass
-        self._chunks = self._docs = self._sentences = self._lc = None
 
     @property
     def is_open(self) -> bool:
@@ -151,8 +213,10 @@ class ChunkStore:
         """
         chunk_col, docs = self._require()
         sent_col = self._sentence_col()
-        chunk_col.delete(where={"doc_id": doc.doc_id})
-        sent_col.delete(where={"doc_id": doc.doc_id})
+        # Crash-safe order: the new chunks (ids carry the new content hash) go in
+        # beside the old ones, the document record switches readers to them, and
+        # only then are the old ones removed. Readers only use chunks whose hash
+        # matches their document's record.
         step = max(1, min(self._client.get_max_batch_size(), 1000))
         for i in range(0, len(chunks), step):
             batch = chunks[i:i + step]
@@ -160,20 +224,26 @@ class ChunkStore:
                 ids=[c.chunk_id for c in batch],
                 embeddings=vectors[i:i + step],
                 documents=[c.text for c in batch],
-                metadatas=[_chunk_meta(c) for c in batch],
+                metadatas=[_chunk_meta(c, doc.content_hash) for c in batch],
             )
         ids = [sentence_id(c.chunk_id, i) for c in chunks for i in range(len(c.sentences))]
         for i in range(0, len(ids), step):
             sent_col.upsert(ids=ids[i:i + step], embeddings=sentence_vectors[i:i + step],
-                            metadatas=[{"doc_id": doc.doc_id}] * len(ids[i:i + step]))
+                            metadatas=[{"doc_id": doc.doc_id, "content_hash": doc.content_hash}]
+                            * len(ids[i:i + step]))
         docs.upsert(ids=[doc.doc_id], documents=[doc.text], embeddings=[[1.0]],
                     metadatas=[_doc_meta(doc, len(chunks))])
+        stale = {"$and": [{"doc_id": doc.doc_id}, {"content_hash": {"$ne": doc.content_hash}}]}
+        chunk_col.delete(where=stale)
+        sent_col.delete(where=stale)
+        self.bump_revision()
 
     def remove_document(self, doc_id: str) -> None:
         chunk_col, docs = self._require()
+        docs.delete(ids=[doc_id])
         chunk_col.delete(where={"doc_id": doc_id})
         self._sentence_col().delete(where={"doc_id": doc_id})
-        docs.delete(ids=[doc_id])
+        self.bump_revision()
 
     # -- reading -----------------------------------------------------------------
 
@@ -192,11 +262,17 @@ class ChunkStore:
                 out[doc_id] = _doc_from_record(doc_id, text, meta)
         return out
 
-    def chunks(self) -> list[Chunk]:
+    def chunks(self, current: dict[str, str] | None = None) -> list[Chunk]:
+        """Every chunk; with `current` (doc id -> content hash), only the chunks of
+        those documents' current versions (leftovers of an interrupted write and
+        chunks of documents without a record are skipped)."""
         chunk_col, _ = self._require()
         out = []
         for got in _pages(chunk_col, ["documents", "metadatas"]):
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if current is not None and current.get(str(meta["doc_id"])) != meta.get(
+                        "content_hash"):
+                    continue
                 out.append(_chunk_from_record(cid, text, meta))
         out.sort(key=lambda c: (c.doc_id, c.index))
         return out
@@ -235,9 +311,9 @@ def _pages(col: Collection, include: list[str]) -> Iterator[dict[str, Any]]:
         offset += len(got["ids"])
 
 
-def _chunk_meta(chunk: Chunk) -> dict[str, Any]:
+def _chunk_meta(chunk: Chunk, content_hash: str) -> dict[str, Any]:
     return {
-        "doc_id": chunk.doc_id, "index": chunk.index, "start": chunk.start,
+        "doc_id": chunk.doc_id, "content_hash": content_hash, "index": chunk.index, "start": chunk.start,
         "end": chunk.end, "page": chunk.page if chunk.page is not None else -1,
         "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
     }
