@@ -167,6 +167,8 @@ class Settings(BaseSettings):
                             description="base name of the Chroma collections")
     max_question_chars: int = Field(1000, ge=10, le=100_000,
                                     description="longer questions are rejected")
+    max_file_mb: int = Field(64, ge=1, le=4096,
+                             description="larger input files are refused at ingest")
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

@@ -25,7 +25,6 @@ from .types import Document, SourceInfo
 log = logging.getLogger(__name__)
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
 @dataclass
@@ -121,12 +120,13 @@ def _info_from_meta(path: Path, meta: dict[str, Any]) -> SourceInfo:
     )
 
 
-def load_document(path: Path, manifest: Manifest) -> Document:
+def load_document(path: Path, manifest: Manifest, max_bytes: int = 64 * 2**20) -> Document:
     """Load one file.
 
     Returns the `Document` with manifest metadata when the file is listed there,
     otherwise metadata from its front matter or file name.
-    Raises `LoadError` for unsupported, empty, oversized or unreadable files.
+    Raises `LoadError` for unsupported, empty, oversized, mislabelled or unreadable
+    files.
     """
     suffix = path.suffix.lower()
     reader = READERS.get(suffix)
@@ -135,14 +135,19 @@ def load_document(path: Path, manifest: Manifest) -> Document:
                         f"supported: {', '.join(SUPPORTED)}")
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LoadError(path, f"{size / 1e6:.0f} MB is over the {MAX_FILE_BYTES // 2**20}"
-                            " MiB limit; split the file")
+        if size > max_bytes:
+            raise LoadError(path, f"{size / 2**20:.0f} MiB is over the {max_bytes // 2**20} "
+                            "MiB limit (RAG_MAX_FILE_MB); split the file or raise the limit")
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(path, f"cannot read ({exc.strerror or exc})") from exc
     if not data.strip():
         raise LoadError(path, "empty file")
+    is_pdf = data.lstrip()[:5] == b"%PDF-"
+    if is_pdf and suffix != ".pdf":
+        raise LoadError(path, f"this is a PDF named {suffix!r}; rename it to .pdf")
+    if suffix == ".pdf" and not is_pdf:
+        raise LoadError(path, "not a PDF (no %PDF header): a wrong file extension?")
     extracted = reader(path, data)
     if not extracted.text.strip():
         raise LoadError(path, "no text could be extracted")

@@ -129,7 +129,7 @@ class Pipeline:
         by_hash: dict[str, tuple[str, Path]] = {}
         for path in tqdm(files, desc="reading", unit="file", disable=not progress):
             try:
-                doc = load_document(path, manifest)
+                doc = load_document(path, manifest, self.settings.max_file_mb * 2**20)
             except LoadError as exc:
                 report.failed.append(exc)
                 continue

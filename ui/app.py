@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 
 import gradio as gr
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.middleware.cors import CORSMiddleware
 
 from rag import Pipeline, Settings
@@ -42,6 +44,15 @@ def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
     return add_headers
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A 422 naming the fields at fault, without echoing the input back (FastAPI's
+    default echoes it, and fails on values JSON cannot hold, such as Infinity)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    where = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "body" for e in errors})
+    return JSONResponse({"error": "invalid request: check " + ", ".join(where or ["body"])},
+                        status_code=422)
+
+
 def theme() -> gr.themes.Theme:
     """The default look with system fonts, so nothing is fetched from a font CDN."""
     return gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
@@ -55,6 +66,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     feedback = FeedbackLog(settings.feedback_path)
     app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
     app.middleware("http")(_security_headers(settings.serve.embed_origins))
