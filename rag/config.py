@@ -181,6 +181,11 @@ class Settings(BaseSettings):
         return self.corpus_dir / "sources.toml"
 
     @property
+    def sources_dir(self) -> Path:
+        """Where `rag corpus fetch` puts downloaded documents (ingested by default)."""
+        return Path(self.data_dir) / "sources"
+
+    @property
     def models_dir(self) -> Path:
         return self.llm.models_dir or Path(self.data_dir) / "models"
 

@@ -17,6 +17,12 @@ _REQUIRED = ("id", "title", "publisher", "date", "kind", "license")
 class ManifestEntry:
     info: SourceInfo
     filename: str | None  # the file name it is known under outside corpus/
+    landing_url: str | None = None  # a page linking to the file, tried when `url` fails
+
+    @property
+    def redistributable(self) -> bool:
+        """False for documents listed by URL only (copyrighted coverage)."""
+        return "copyright" not in self.info.license.lower()
 
     def matches(self, path: Path) -> bool:
         names = {self.info.path and Path(self.info.path).name, self.filename}
@@ -60,7 +66,8 @@ def load_manifest(path: Path) -> Manifest:
             date=str(raw["date"]), kind=raw["kind"], url=raw.get("url") or None,
             license=raw["license"], path=raw.get("path"),
         )
-        entries.append(ManifestEntry(info=info, filename=raw.get("filename")))
+        entries.append(ManifestEntry(info=info, filename=raw.get("filename"),
+                                     landing_url=raw.get("landing_url") or None))
     ids = [e.info.doc_id for e in entries]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{path}: document ids must be unique")

@@ -84,7 +84,7 @@ class Pipeline:
 
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
                on_mismatch: str = "error", progress: bool = True) -> IngestReport:
-        """Ingest files and folders (default: the corpus folder).
+        """Ingest files and folders (default: the corpus folder and fetched sources).
 
         Unchanged documents are skipped by content hash; a changed one has its
         chunks replaced. A rebuild (asked for, or `on_mismatch="rebuild"` when the
@@ -94,9 +94,10 @@ class Pipeline:
         Raises `IndexMismatchError` (settings differ, no rebuild asked) and
         `IngestBusyError` (another ingest holds the data directory).
         """
+        default = [self.settings.corpus_dir] + (
+            [self.settings.sources_dir] if self.settings.sources_dir.is_dir() else [])
         with ingest_lock(Path(self.settings.data_dir)):
-            return self._ingest(list(paths or [self.settings.corpus_dir]), rebuild,
-                                on_mismatch, progress)
+            return self._ingest(list(paths or default), rebuild, on_mismatch, progress)
 
     def _ingest(self, paths: list[Path], rebuild: bool, on_mismatch: str,
                 progress: bool) -> IngestReport:
