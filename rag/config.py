@@ -160,7 +160,11 @@ class Settings(BaseSettings):
         env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
     )
 
-    data_dir: Path = Field(Path("data"), description="where the Chroma index lives")
+    data_dir: Path = Field(Path("data"), description="where the Chroma index lives (and "
+                           "feedback, fetched sources, assembled models)")
+    chroma_url: str | None = Field(
+        None, description="use this Chroma server (e.g. http://127.0.0.1:8000) instead of "
+        "the embedded store under data_dir; several app processes can share it")
     corpus_dir: Path = Field(Path("corpus"), description="documents shipped with the project")
     collection: str = Field("newsroom", min_length=3, max_length=60,
                             pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$",

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
@@ -40,15 +41,26 @@ _PAGE_SIZE = 2000  # records per Chroma `get` when reading a whole collection
 
 
 def make_client(settings: Settings) -> ClientAPI:
-    """A persistent Chroma client under `data_dir/chroma` (telemetry off)."""
+    """A Chroma client: the server `chroma_url` names, else a persistent store under
+    `data_dir/chroma` (telemetry off either way)."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"RAG_CHROMA_URL={settings.chroma_url!r} is not an http(s) URL")
+        try:
+            return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
+                                       ssl=url.scheme == "https", settings=chroma_settings)
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectError types
+            raise ConfigError(f"cannot reach the Chroma server at {settings.chroma_url} "
+                              f"({exc}); start it (`chroma run`) or fix RAG_CHROMA_URL") from exc
     path = Path(settings.data_dir) / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create data directory {path} ({exc}); set RAG_DATA_DIR "
                           "to a writable folder") from exc
-    return chromadb.PersistentClient(path=str(path),
-                                     settings=ChromaSettings(anonymized_telemetry=False))
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class ChunkStore:
