@@ -1,0 +1,41 @@
+"""Overload: more questions than slots get a 503 with a message, never a crash or hang."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.load_test import run
+from rag import Pipeline
+
+from .conftest import make_settings
+from .fakes import FakeEmbedder
+from .web import serving
+
+
+class SlowEmbedder(FakeEmbedder):
+    """The fake embedder, taking 50 ms per call: questions hold their slot a while."""
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return super().embed(texts)
+
+
+def test_overload_is_shed_with_503_and_the_server_keeps_answering(tmp_path: Path,
+                                                                   small_corpus: Path) -> None:
+    from ui.app import create_app
+
+    settings = make_settings(tmp_path, serve={"api_max_inflight": 2, "api_wait_seconds": 0.05})
+    pipeline = Pipeline(settings, embedder=SlowEmbedder(name=settings.embedding.model))
+    pipeline.ingest([small_corpus], progress=False)
+    questions = ["How many mooring permits were approved?", "When will dredging begin?"]
+    with serving(create_app(settings, pipeline)) as url:
+        started = time.monotonic()
+        result = asyncio.run(run(url, users=24, per_user=3, seconds=30, questions=questions))
+        assert time.monotonic() - started < 30
+        assert result["errors"] == 0 and result["shed_429_503"] > 0 and result["ok"] > 0
+        calm = asyncio.run(run(url, users=1, per_user=2, seconds=10, questions=questions))
+        assert calm["ok"] == 2
+    assert threading.active_count() < 100
