@@ -94,8 +94,8 @@ def write_report(out: Path, samples: list[M.Sample], summary: dict[str, Any],
                  base: list[M.Sample] | None) -> Path:
     plots = _plots(out, samples, base)
     lines = ["# Evaluation report", "",
-             f"Questions: `{summary['questions']}`; n = {summary['n']} "
-             f"({summary['n_answerable']} answerable).", "",
+             (f"Questions: `{summary['questions']}`; n = {summary['n']} "
+              f"({summary['n_answerable']} answerable)."), "",
              "| metric | ours | naive baseline | ratio / difference |", "|---|---|---|---|"]
     baseline = summary.get("baseline", {})
     for key in _MAIN:

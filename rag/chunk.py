@@ -13,11 +13,7 @@ from .config import ChunkSettings
 from .types import Chunk, Document, Span
 
 # Words after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset("""
-mr mrs ms dr prof gen gov rep sen sec secs no nos v vs et seq al e.g i.e etc jan feb mar apr
-jun jul aug sep sept oct nov dec st jr sr inc corp co ltd u.s u.s.c u.s.a fed reg pub l stat
-p pp ch art para dept div cf fig approx est op cit ibid id
-""".split())
+_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "prof", "gen", "gov", "rep", "sen", "sec", "secs", "no", "nos", "v", "vs", "et", "seq", "al", "e.g", "i.e", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "st", "jr", "sr", "inc", "corp", "co", "ltd", "u.s", "u.s.c", "u.s.a", "fed", "reg", "pub", "l", "stat", "p", "pp", "ch", "art", "para", "dept", "div", "cf", "fig", "approx", "est", "op", "cit", "ibid", "id"])
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 

@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_LEAD = re.compile(r"^\s*(and|also|so|but|then|ok(ay)?|what about|how about)\b[\s,]*", re.I)
-_THING = re.compile(r"\b(it|its|this|that|these|those)\b", re.I)
-_PERSON = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.I)
-_LAST_NP = re.compile(r"\b(?:the|a|an|this|that|its|his|her|their)\s+([^?.,;]+?)\s*[?.!]*$", re.I)
+_LEAD = re.compile(r"^\s*(and|also|so|but|then|ok(ay)?|what about|how about)\b[\s,]*", re.IGNORECASE)
+_THING = re.compile(r"\b(it|its|this|that|these|those)\b", re.IGNORECASE)
+_PERSON = re.compile(r"\b(he|she|him|her|his|they|them|their)\b", re.IGNORECASE)
+_LAST_NP = re.compile(r"\b(?:the|a|an|this|that|its|his|her|their)\s+([^?.,;]+?)\s*[?.!]*$", re.IGNORECASE)
 # Verbs that end questions ("when will the dredging begin?") and are not part of the
 # noun phrase a pronoun stands for.
 _TRAILING_VERBS = {"begin", "start", "end", "happen", "occur", "take", "say", "mean", "do",

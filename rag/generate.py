@@ -17,13 +17,11 @@ the prompt, so a document cannot steer the generation.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-
 import logging
+import re
 import time
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 from .answer import cite
 from .config import Settings
@@ -61,7 +59,7 @@ SYSTEM = (
 
 _CITE = re.compile(r"\[S(\d{1,2})\]")
 _WORD = re.compile(r"[\w’'-]+")
-_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without)\b|n[’']t\b", re.I)
+_NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 
 
 def _names(sentence: str) -> set[str]:
@@ -72,12 +70,10 @@ def _names(sentence: str) -> set[str]:
 
 # Capitalized words that are not names ("The", titles of office) are not held to the
 # name rule; a name differing from the sources is.
-_COMMON = frozenset("""the a an in on of and or for to by this that these those it its he she
-they his her their i we you president secretary attorney general administration order
-department office section sec court congress federal state states united u.s""".split())
+_COMMON = frozenset(["the", "a", "an", "in", "on", "of", "and", "or", "for", "to", "by", "this", "that", "these", "those", "it", "its", "he", "she", "they", "his", "her", "their", "i", "we", "you", "president", "secretary", "attorney", "general", "administration", "order", "department", "office", "section", "sec", "court", "congress", "federal", "state", "states", "united", "u.s"])
 _PARTIAL_CITE = re.compile(r"\s*\[S?\d*$")
 # Small models echo the prompt's labels ("S1: …", "Sentence 2: …"); they are not content.
-_LABEL = re.compile(r"^\s*(?:sentence|s)\s*\d{1,2}\s*[:.)\-]\s*", re.I)
+_LABEL = re.compile(r"^\s*(?:sentence|s)\s*\d{1,2}\s*[:.)\-]\s*", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 

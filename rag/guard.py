@@ -9,8 +9,8 @@ INSTRUCTIONS_REFUSED = (
     "answers questions about the indexed documents, with quotes from them.")
 
 _PATTERNS = [
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompts?|"
-    r"documents?|above|previous|guidelines|context)\b",
+    (r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompts?|"
+     r"documents?|above|previous|guidelines|context)\b"),
     r"\bsystem\s*prompt\b", r"^\s*(system|assistant|developer)\s*:", r"\byou are now\b",
     r"\bpretend (you are|to be)\b", r"\brepeat after me\b",
     r"\b(reply|respond|answer) (only )?with\b", r"\bjailbreak\b", r"(?-i:\bDAN\b)",

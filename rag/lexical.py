@@ -13,30 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its itself
-just me more most my myself no nor not now of off on once only or other our ours ourselves out
-over own same she should so some such than that the their theirs them themselves then there
-these they this those through to too under until up very was we were what when where which
-while who whom why will with would you your yours yourself yourselves also did does said says
-tell me please many much
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "did", "does", "said", "says", "tell", "me", "please", "many", "much"])
 
 # Irregular verb forms the Snowball stemmer leaves apart from their base form, so that
 # "How long did prosecutions take?" matches "prosecutions took three to seven days".
-_IRREGULAR = dict(pair.split(":") for pair in """
-took:take taken:take said:say wrote:write written:write began:begin begun:begin knew:know
-known:know found:find made:make told:tell held:hold gave:give given:give thought:think
-brought:bring sent:send led:lead met:meet left:leave kept:keep paid:pay ran:run went:go
-gone:go came:come saw:see seen:see got:get gotten:get chose:choose chosen:choose
-spoke:speak spoken:speak drew:draw drawn:draw drove:drive driven:drive grew:grow
-grown:grow sought:seek bought:buy caught:catch taught:teach fought:fight felt:feel
-heard:hear lost:lose meant:mean stood:stand understood:understand won:win wore:wear
-hid:hide hidden:hide forgot:forget forgotten:forget rose:rise risen:rise fell:fall
-fallen:fall broke:break broken:break struck:strike sought:seek laid:lay lain:lie
-""".split())
+_IRREGULAR = dict(pair.split(":") for pair in ["took:take", "taken:take", "said:say", "wrote:write", "written:write", "began:begin", "begun:begin", "knew:know", "known:know", "found:find", "made:make", "told:tell", "held:hold", "gave:give", "given:give", "thought:think", "brought:bring", "sent:send", "led:lead", "met:meet", "left:leave", "kept:keep", "paid:pay", "ran:run", "went:go", "gone:go", "came:come", "saw:see", "seen:see", "got:get", "gotten:get", "chose:choose", "chosen:choose", "spoke:speak", "spoken:speak", "drew:draw", "drawn:draw", "drove:drive", "driven:drive", "grew:grow", "grown:grow", "sought:seek", "bought:buy", "caught:catch", "taught:teach", "fought:fight", "felt:feel", "heard:hear", "lost:lose", "meant:mean", "stood:stand", "understood:understand", "won:win", "wore:wear", "hid:hide", "hidden:hide", "forgot:forget", "forgotten:forget", "rose:rise", "risen:rise", "fell:fall", "fallen:fall", "broke:break", "broken:break", "struck:strike", "sought:seek", "laid:lay", "lain:lie"])
 _TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 

@@ -14,14 +14,14 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import ExtractiveAnswerer
-from .followup import is_follow_up, last_user_question, rewrite
-from .generate import Generator, SupportChecker, compose, rewrite_with_model, timings
-from .llm import ChatBackend, make_backend
-from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
 from .chunk import chunk_document
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import EmptyIndexError, IndexMismatchError, LoadError
+from .followup import is_follow_up, last_user_question, rewrite
+from .generate import Generator, SupportChecker, compose, rewrite_with_model, timings
+from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
+from .llm import ChatBackend, make_backend
 from .load import discover, load_document
 from .lock import ingest_lock
 from .manifest import Manifest, load_manifest

@@ -29,11 +29,11 @@ from .types import Chunk, Document, Hit, Span
 
 _MIN_WORDS = 4  # shorter "sentences" are headings or list stubs, never answers
 _HOW_MANY = re.compile(r"\b(how (many|much|long|often|soon)|number of|what (percent|share|amount)"
-                       r"|within how)\b", re.I)
+                       r"|within how)\b", re.IGNORECASE)
 _WHEN = re.compile(r"\b(when|what (date|year|day|month)|which (date|year|day|month)|"
-                   r"on what date|in what year)\b", re.I)
+                   r"on what date|in what year)\b", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
-                         r"monthly|annual|daily|weekly)\b", re.I)
+                         r"monthly|annual|daily|weekly)\b", re.IGNORECASE)
 _HAS_DATE = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|"
                        r"August|September|October|November|December)\b|\b\d+ (days|years?)\b")
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from rag import Pipeline
 from rag.generate import SupportChecker, grammar, parse
 from rag.types import Answer, Token

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import ConfigError
-from rag import models
+from rag import ConfigError, models
 
 
 @pytest.fixture

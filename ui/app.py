@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 import gradio as gr
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 from rag import Pipeline, Settings
 

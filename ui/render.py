@@ -81,7 +81,7 @@ def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
     start = text.rfind("\n\n", 0, c.start)
     for _ in range(paragraphs):
         start = text.rfind("\n\n", 0, start) if start > 0 else start
-    start = 0 if start < 0 else start
+    start = max(start, 0)
     end = c.end
     for _ in range(paragraphs + 1):
         nxt = text.find("\n\n", end + 1)
