@@ -225,17 +225,16 @@ def compose(generator: Generator, base: Answer, ranked: list[Candidate],
     for g in sentences:
         if not g.supported:
             log.info("dropped an unsupported generated sentence: %r cites %s", g.text, g.cites)
-    stats = {"first_token_ms": None if first is None else (first - t0) * 1000,
-             "sentences_generated": len(sentences), "sentences_supported": len(kept)}
-    done = timings(t0, t1, time.perf_counter())
+    base = replace(base, first_token_ms=None if first is None else (first - t0) * 1000,
+                   sentences_generated=len(sentences), sentences_supported=len(kept),
+                   timings_ms=timings(t0, t1, time.perf_counter()))
     if not kept:
         if not_covered:
             from .answer import NOT_COVERED
 
-            yield replace(base, answer=NOT_COVERED, refused=True, citations=(),
-                          timings_ms=done, **stats)
+            yield replace(base, answer=NOT_COVERED, refused=True, citations=())
         else:
-            yield replace(base, timings_ms=done, **stats)
+            yield base
         return
     order = list(dict.fromkeys(i for g in kept for i in g.cites))
     citations = cite([shown[i - 1] for i in order], docs)
@@ -246,7 +245,6 @@ def compose(generator: Generator, base: Answer, ranked: list[Candidate],
         if marks:
             parts.append(f"{g.text} {marks}")
     if not parts:  # every citation failed verification
-        yield replace(base, timings_ms=done, **stats)
+        yield base
         return
-    yield replace(base, answer=" ".join(parts), citations=tuple(citations), refused=False,
-                  timings_ms=done, **stats)
+    yield replace(base, answer=" ".join(parts), citations=tuple(citations), refused=False)

@@ -97,8 +97,8 @@ def _read_pdf(path: Path, data: bytes) -> Extracted:
         starts.append(offset)
         parts.append(page_text)
         offset += len(page_text) + 2  # the "\n\n" joining pages
-    meta = {"title": (reader.metadata or {}).get("/Title")} if reader.metadata else {}
-    return Extracted("\n\n".join(parts), tuple(starts), {k: v for k, v in meta.items() if v})
+    title = reader.metadata.get("/Title") if reader.metadata else None
+    return Extracted("\n\n".join(parts), tuple(starts), {"title": str(title)} if title else {})
 
 
 READERS: dict[str, Callable[[Path, bytes], Extracted]] = {

@@ -50,9 +50,9 @@ def assemble_qwen(models_dir: Path, progress: bool = True) -> tuple[Path, str]:
     """
     target = models_dir / QWEN_FILE
     if target.exists() and target.stat().st_size == QWEN_SIZE:
-        digest = sha256_of(target)
-        if QWEN_SHA256 in (None, digest):
-            return target, digest
+        existing = sha256_of(target)
+        if QWEN_SHA256 in (None, existing):
+            return target, existing
     parts = part_paths()
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".partial")

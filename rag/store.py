@@ -20,13 +20,14 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Where
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -243,9 +244,11 @@ class ChunkStore:
             sent_col.upsert(ids=ids[i:i + step], embeddings=sentence_vectors[i:i + step],
                             metadatas=[{"doc_id": doc.doc_id, "content_hash": doc.content_hash}]
                             * len(ids[i:i + step]))
-        docs.upsert(ids=[doc.doc_id], documents=[doc.text], embeddings=[[1.0]],
+        docs.upsert(ids=[doc.doc_id], documents=[doc.text],
+                    embeddings=np.ones((1, 1), np.float32),
                     metadatas=[_doc_meta(doc, len(chunks))])
-        stale = {"$and": [{"doc_id": doc.doc_id}, {"content_hash": {"$ne": doc.content_hash}}]}
+        stale = cast(Where, {"$and": [{"doc_id": doc.doc_id},
+                                      {"content_hash": {"$ne": doc.content_hash}}]})
         chunk_col.delete(where=stale)
         sent_col.delete(where=stale)
         self.bump_revision()
@@ -294,7 +297,8 @@ class ChunkStore:
         if not ids:
             return {}
         got = self._sentence_col().get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors)}
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the `k` nearest chunks, best first."""

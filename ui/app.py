@@ -53,7 +53,7 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
                         status_code=422)
 
 
-def theme() -> gr.themes.Theme:
+def theme() -> gr.themes.Base:
     """The default look with system fonts, so nothing is fetched from a font CDN."""
     return gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
                              font_mono=["ui-monospace", "monospace"])

@@ -57,10 +57,10 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
             for event in events:
                 if isinstance(event, Token):
                     draft += event.text
-                    shown = chat + [{"role": "user", "content": md_text(message)},
-                                    {"role": "assistant",
-                                     "content": f"*Drafting…* {md_text(draft)}"}]
-                    yield (gr.update(), shown, turns, answers, *same)
+                    drafting = chat + [{"role": "user", "content": md_text(message)},
+                                       {"role": "assistant",
+                                        "content": f"*Drafting…* {md_text(draft)}"}]
+                    yield (gr.update(), drafting, turns, answers, *same)
                     continue
                 answer = event
         except QuestionError as exc:
@@ -84,7 +84,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
         yield "", chat, turns, answers, picker, hint
 
     def show_context(label: str | None, chat: list[dict[str, Any]],
-                     answers: dict[int, dict[str, Any]]) -> str:
+                     answers: dict[int, dict[str, Any]]) -> Any:
         if not label or not answers:
             return gr.update()
         latest = answers[max(answers)]
