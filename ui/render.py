@@ -52,7 +52,7 @@ def answer_markdown(answer: Answer) -> str:
     """The chat message for an answer: quotes as block quotes with [n], then sources."""
     if answer.refused:
         why = answer.answer.removeprefix("Not covered:").strip()
-        return f"**{NOT_COVERED_TITLE}** {md_text(why)}"
+        return f"**{NOT_COVERED_TITLE}** {md_text(why[:1].upper() + why[1:])}"
     parts = []
     if answer.sentences_supported:
         # llm mode: the generated sentences (their [n] markers point at the quotes).

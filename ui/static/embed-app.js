@@ -24,7 +24,8 @@
     if (data.refused) {
       box.className = "a refused";
       box.appendChild(el("strong", null, "Not covered by these documents. "));
-      box.appendChild(document.createTextNode(data.answer.replace(/^Not covered:\s*/, "")));
+      var why = data.answer.replace(/^Not covered:\s*/, "");
+      box.appendChild(document.createTextNode(why.charAt(0).toUpperCase() + why.slice(1)));
       return;
     }
     data.citations.forEach(function (c) {
