@@ -58,6 +58,7 @@ SYSTEM = (
     "If the sentences do not answer the question, reply exactly: NOT COVERED")
 
 _CITE = re.compile(r"\[S(\d{1,2})\]")
+_COMPLETE = re.compile(r"[.!?][\"'”’)]*$")
 _WORD = re.compile(r"[\w’'-]+")
 _NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
 
@@ -178,7 +179,10 @@ class Generator:
         out = []
         for text, ids in parsed:
             cited = [shown[i - 1].text for i in ids]
-            supported = bool(ids) and self._checker.check(text, cited)
+            # A sentence cut off by the length bound ("... for illegal entry, as a")
+            # is not printed, however well its words match.
+            complete = _COMPLETE.search(text) is not None
+            supported = bool(ids) and complete and self._checker.check(text, cited)
             if supported:
                 ids = self._checker.relevant(text, ids, cited)
             out.append(Generated(text, ids, supported))

@@ -42,10 +42,11 @@ def test_unsupported_sentences_are_dropped(tmp_path: Path, small_corpus: Path) -
     pipeline = llm_pipeline(tmp_path, small_corpus, {"mooring permits": (
         "The commission approved 42 new mooring permits. [S1]\n"
         "It approved 4,200 permits for the south basin too. [S1]\n"
-        "Ships will be taxed by the federal government. [S1]\n")})
+        "Ships will be taxed by the federal government. [S1]\n"
+        "The commission approved new mooring permits for the north [S1]\n")})
     answer = pipeline.ask(QUESTION)
     assert answer.answer == "The commission approved 42 new mooring permits. [1]"
-    assert (answer.sentences_generated, answer.sentences_supported) == (3, 1)
+    assert (answer.sentences_generated, answer.sentences_supported) == (4, 1)
 
 
 def test_nothing_supported_falls_back_to_quotes(tmp_path: Path, small_corpus: Path) -> None:
