@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from .answer import cite
+from .answer import NOT_COVERED, cite
 from .config import Settings
 from .guard import looks_like_injection
 from .lexical import tokenize
@@ -234,8 +234,6 @@ def compose(generator: Generator, base: Answer, ranked: list[Candidate],
                    timings_ms=timings(t0, t1, time.perf_counter()))
     if not kept:
         if not_covered:
-            from .answer import NOT_COVERED
-
             yield replace(base, answer=NOT_COVERED, refused=True, citations=())
         else:
             yield base
