@@ -38,7 +38,7 @@ from .types import Chunk, Document, SourceInfo, Span
 
 log = logging.getLogger(__name__)
 
-_PAGE_SIZE = 2000  # records per Chroma `get` when reading a whole collection
+_PAGE_SIZE = 10_000  # records per Chroma `get` when reading a whole collection (fewer, larger reads)
 
 
 def make_client(settings: Settings) -> ClientAPI:

@@ -86,3 +86,14 @@ def test_same_content_under_another_name_is_indexed_once(
     report = fake_pipeline.ingest([small_corpus, copy], progress=False)
     assert sorted(report.added) == ["harbor", "library"] and not report.failed
     assert len(report.notes) == 1 and "harbor-copy.txt: same content as" in report.notes[0]
+
+
+def test_reading_the_store_in_many_pages_loses_nothing(fake_pipeline: Pipeline, small_corpus: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import store
+
+    fake_pipeline.ingest([small_corpus], progress=False)
+    whole = [c.chunk_id for c in fake_pipeline.store.chunks()]
+    monkeypatch.setattr(store, "_PAGE_SIZE", 1)
+    assert [c.chunk_id for c in fake_pipeline.store.chunks()] == whole and len(whole) >= 3
+    assert sorted(fake_pipeline.store.documents()) == ["harbor", "library"]
