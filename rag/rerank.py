@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -117,8 +118,7 @@ class SentenceScorer:
     def _score(self, question: str, q_terms: set[str], title: set[str], hit: Hit, span: Span,
                text: str, sem: float) -> Candidate:
         cfg = self._settings
-        tokens = tokenize(text)
-        s_terms = set(tokens)
+        s_terms = _terms(text)
         # Words of the question that name the document ("the 2017 border order")
         # mostly pick the document, not the sentence: they weigh less here.
         weight = {t: self._idf(t) * (cfg.title_term_weight if t in title else 1.0)
@@ -155,11 +155,18 @@ class SentenceScorer:
         return self._vectors.get(keyed) @ query_vector
 
 
+@lru_cache(maxsize=100_000)
+def _terms(sentence: str) -> frozenset[str]:
+    """A sentence's stemmed words. Cached: each sentence is also read as the
+    neighbour of up to three others, and popular passages recur across questions."""
+    return frozenset(tokenize(sentence))
+
+
 def _neighbour_terms(chunk: Chunk, span: Span, reach: int = 2) -> set[str]:
     """Words of the sentences up to `reach` before and one after `span` in its chunk."""
     at = chunk.sentences.index(span)
     around = chunk.sentences[max(0, at - reach):at] + chunk.sentences[at + 1:at + 2]
-    return {t for s in around for t in tokenize(_sentence_text(chunk, s))}
+    return {t for s in around for t in _terms(_sentence_text(chunk, s))}
 
 
 def _sentence_text(chunk: Chunk, span: Span) -> str:
