@@ -13,7 +13,8 @@ from rag.manifest import load_manifest
 
 from .conftest import PROJECT_CORPUS, ROOT
 
-SETS = [ROOT / "evals" / "questions.jsonl", ROOT / "evals" / "holdout.jsonl"]
+SETS = [ROOT / "evals" / "questions.jsonl", ROOT / "evals" / "holdout.jsonl",
+        ROOT / "evals" / "fresh.jsonl"]
 
 
 @pytest.fixture(scope="module")
