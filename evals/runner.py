@@ -38,6 +38,7 @@ ABLATIONS = [
     Variant("sentence score: embedding only", {"answer": {"semantic_weight": 1.0}}),
     Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
+    Variant("no year matching", {"answer": {"match_years": False}}),
     Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
     Variant("title in chunk embedding, no reranking",
             {"embedding": {"with_title": True}, "retrieval": {"rerank": False}}, reindex=True),

@@ -13,6 +13,7 @@ from .config import AnswerSettings
 from .rerank import Candidate
 from .types import Citation, Document
 from .verify import verified
+from .years import unmentioned_years, years_in
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,21 @@ class ExtractiveAnswerer:
     def __init__(self, settings: AnswerSettings) -> None:
         self._settings = settings
 
-    def answer(self, ranked: list[Candidate], docs: dict[str, Document]) -> Drafted:
+    def answer(self, question: str, ranked: list[Candidate],
+               docs: dict[str, Document]) -> Drafted:
         """From sentences scored best first, return the answer text with [n] markers
         and its verified citations, or a refusal (no citations) when the evidence
         is too weak."""
         best = ranked[0].score if ranked else 0.0
+        if self._settings.match_years and years_in(question):
+            # Only documents that mention every year the question names can answer it.
+            ranked = [c for c in ranked
+                      if c.doc_id in docs and not unmentioned_years(question, docs[c.doc_id])]
+            if not ranked:
+                missing = ", ".join(sorted(years_in(question)))
+                log.info("refusing: no retrieved document mentions %s", missing)
+                return Drafted(f"{NOT_COVERED} None of the documents found for it "
+                               f"mentions {missing}.", [], True, best)
         chosen = self._select(ranked)
         if not chosen:
             return Drafted(NOT_COVERED, [], True, best)

@@ -124,6 +124,10 @@ class AnswerSettings(BaseModel):
         description="credit for a question word found only in the sentences around a "
         "candidate (2 before, 1 after, same passage)",
     )
+    match_years: bool = Field(
+        True, description="quote only documents that mention every year the question "
+        "names (a question about 2014 is not answered from a 2017 order); refuse when "
+        "none does")
     injection_guard: bool = Field(
         True, description="refuse questions that try to give the system instructions")
     cross_encoder: str | None = Field(

@@ -242,7 +242,7 @@ class Pipeline:
         kept = {h.chunk.chunk_id for h in hits}
         ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         # The refusal decision is made here, before any generation.
-        drafted = loaded.answerer.answer(ranked, loaded.docs)
+        drafted = loaded.answerer.answer(text, ranked, loaded.docs)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
                       citations=tuple(drafted.citations), timings_ms={}, hits=tuple(hits),
                       evidence_score=drafted.evidence_score)

@@ -60,3 +60,35 @@ def test_json_shape_is_the_documented_one(indexed: Pipeline) -> None:
     assert set(data["citations"][0]) == {"n", "doc_id", "title", "publisher", "date", "url",
                                          "page", "start", "end", "quote"}
     assert "March 2027" in data["citations"][0]["quote"]
+
+
+def test_a_year_no_document_mentions_is_not_answered_from_other_years(indexed: Pipeline) -> None:
+    # The harbor document is the only match for these words, and it never says 2019.
+    answer = indexed.ask("How many mooring permits did the commission approve in 2019?")
+    assert answer.refused and answer.citations == ()
+    assert answer.answer.startswith(NOT_COVERED) and "2019" in answer.answer
+
+
+def test_a_year_the_document_mentions_is_answered(indexed: Pipeline) -> None:
+    answer = indexed.ask("When in 2027 will dredging of the channel begin?")
+    assert not answer.refused
+    assert any("March 2027" in c.quote for c in answer.citations)
+
+
+def test_the_year_rule_can_be_switched_off(indexed: Pipeline) -> None:
+    s = indexed.settings.model_copy(deep=True)
+    s.answer.match_years = False
+    answer = indexed.with_settings(s).ask(
+        "How many mooring permits did the commission approve in 2019?")
+    assert not answer.refused
+
+
+@pytest.mark.parametrize("text,years", [
+    ("in 2014 and 1999", {"2014", "1999"}), ("83 FR 29435", set()),
+    ("2,018 children", set()), ("8 U.S.C. 1325(a)", set()), ("June 20, 2018.", {"2018"}),
+    ("room 1750", set()), ("2017-01-25", {"2017"}),
+])
+def test_years_are_four_digit_years_only(text: str, years: set[str]) -> None:
+    from rag.years import years_in
+
+    assert years_in(text) == years

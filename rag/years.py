@@ -1,0 +1,40 @@
+"""Years a question names, and whether a document mentions them.
+
+A question that names a year ("in 2014", "the 2017 order") is about that year. A
+quote from a document that never mentions the year cannot answer it, however
+close its wording: "Who was the chief of the Border Patrol in 2018?" must not be
+answered from an order of 2017. This is the one question constraint checkable
+without a language-understanding model, and the evals showed it costs no correct
+answers (see evals/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .types import Document
+
+_YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d\d(?![\d,])")
+
+
+def years_in(text: str) -> frozenset[str]:
+    """Four-digit years 1800-2099 in `text` (not parts of longer numbers such as 2,018)."""
+    return frozenset(_YEAR.findall(text))
+
+
+@lru_cache(maxsize=4096)
+def _document_years(doc_id: str, content_hash: str, text: str, title: str,
+                    date: str) -> frozenset[str]:
+    return years_in(f"{title}\n{date}\n{text}")
+
+
+def document_years(doc: Document) -> frozenset[str]:
+    """Years mentioned in a document's text, title or date (cached per content)."""
+    info = doc.info
+    return _document_years(info.doc_id, doc.content_hash, doc.text, info.title, info.date)
+
+
+def unmentioned_years(question: str, doc: Document) -> frozenset[str]:
+    """The years the question names that `doc` never mentions."""
+    return years_in(question) - document_years(doc)
