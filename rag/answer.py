@@ -13,7 +13,7 @@ from .config import AnswerSettings
 from .rerank import Candidate
 from .types import Citation, Document
 from .verify import verified
-from .years import unmentioned_years, years_in
+from .years import document_years, years_in
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +37,27 @@ class ExtractiveAnswerer:
     def __init__(self, settings: AnswerSettings) -> None:
         self._settings = settings
 
+    def admissible(self, question: str, ranked: list[Candidate],
+                   docs: dict[str, Document]) -> list[Candidate]:
+        """The candidates that may answer: with `match_years`, only sentences of
+        documents that mention every year the question names."""
+        asked = years_in(question) if self._settings.match_years else frozenset()
+        if not asked:
+            return ranked
+        return [c for c in ranked if c.doc_id in docs and asked <= document_years(docs[c.doc_id])]
+
     def answer(self, question: str, ranked: list[Candidate],
                docs: dict[str, Document]) -> Drafted:
-        """From sentences scored best first, return the answer text with [n] markers
-        and its verified citations, or a refusal (no citations) when the evidence
-        is too weak."""
+        """From admissible sentences scored best first, return the answer text with [n]
+        markers and its verified citations, or a refusal (no citations) when the
+        evidence is too weak."""
         best = ranked[0].score if ranked else 0.0
-        if self._settings.match_years and years_in(question):
-            # Only documents that mention every year the question names can answer it.
-            ranked = [c for c in ranked
-                      if c.doc_id in docs and not unmentioned_years(question, docs[c.doc_id])]
-            if not ranked:
-                missing = ", ".join(sorted(years_in(question)))
-                log.info("refusing: no retrieved document mentions %s", missing)
-                return Drafted(f"{NOT_COVERED} None of the documents found for it "
-                               f"mentions {missing}.", [], True, best)
+        asked = years_in(question) if self._settings.match_years else frozenset()
+        if asked and not ranked:
+            missing = ", ".join(sorted(asked))
+            log.info("refusing: no retrieved document mentions %s", missing)
+            return Drafted(f"{NOT_COVERED} None of the documents found for it "
+                           f"mentions {missing}.", [], True, best)
         chosen = self._select(ranked)
         if not chosen:
             return Drafted(NOT_COVERED, [], True, best)

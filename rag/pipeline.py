@@ -240,7 +240,8 @@ class Pipeline:
         hits = loaded.scorer.rerank(pool, ranked, r.top_k) if r.rerank else pool[: r.top_k]
         t1 = time.perf_counter()
         kept = {h.chunk.chunk_id for h in hits}
-        ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
+        ranked = loaded.answerer.admissible(
+            text, [c for c in ranked if c.hit.chunk.chunk_id in kept], loaded.docs)
         # The refusal decision is made here, before any generation.
         drafted = loaded.answerer.answer(text, ranked, loaded.docs)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,

@@ -34,7 +34,3 @@ def document_years(doc: Document) -> frozenset[str]:
     info = doc.info
     return _document_years(info.doc_id, doc.content_hash, doc.text, info.title, info.date)
 
-
-def unmentioned_years(question: str, doc: Document) -> frozenset[str]:
-    """The years the question names that `doc` never mentions."""
-    return years_in(question) - document_years(doc)
