@@ -29,6 +29,9 @@ class Drafted:
     citations: list[Citation]
     refused: bool
     evidence_score: float
+    # The candidates allowed to answer (after year matching), best first: what llm
+    # mode may show the model.
+    admitted: list[Candidate]
 
 
 class ExtractiveAnswerer:
@@ -37,35 +40,30 @@ class ExtractiveAnswerer:
     def __init__(self, settings: AnswerSettings) -> None:
         self._settings = settings
 
-    def admissible(self, question: str, ranked: list[Candidate],
-                   docs: dict[str, Document]) -> list[Candidate]:
-        """The candidates that may answer: with `match_years`, only sentences of
-        documents that mention every year the question names."""
-        asked = years_in(question) if self._settings.match_years else frozenset()
-        if not asked:
-            return ranked
-        return [c for c in ranked if c.doc_id in docs and asked <= document_years(docs[c.doc_id])]
-
     def answer(self, question: str, ranked: list[Candidate],
                docs: dict[str, Document]) -> Drafted:
-        """From admissible sentences scored best first, return the answer text with [n]
-        markers and its verified citations, or a refusal (no citations) when the
-        evidence is too weak."""
-        best = ranked[0].score if ranked else 0.0
+        """From sentences scored best first, return the answer text with [n] markers
+        and its verified citations, or a refusal (no citations) when the evidence
+        is too weak. With `match_years`, only sentences of documents that mention
+        every year the question names may answer."""
         asked = years_in(question) if self._settings.match_years else frozenset()
-        if asked and not ranked:
-            missing = ", ".join(sorted(asked))
-            log.info("refusing: no retrieved document mentions %s", missing)
-            return Drafted(f"{NOT_COVERED} None of the documents found for it "
-                           f"mentions {missing}.", [], True, best)
+        if asked:
+            ranked = [c for c in ranked
+                      if c.doc_id in docs and asked <= document_years(docs[c.doc_id])]
+            if not ranked:
+                missing = ", ".join(sorted(asked))
+                log.info("refusing: no retrieved document mentions %s", missing)
+                return Drafted(f"{NOT_COVERED} None of the documents found for it "
+                               f"mentions {missing}.", [], True, 0.0, [])
+        best = ranked[0].score if ranked else 0.0
         chosen = self._select(ranked)
         if not chosen:
-            return Drafted(NOT_COVERED, [], True, best)
+            return Drafted(NOT_COVERED, [], True, best, ranked)
         citations = cite(chosen, docs)
         if not citations:
-            return Drafted(NOT_COVERED, [], True, best)
+            return Drafted(NOT_COVERED, [], True, best, ranked)
         text = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
-        return Drafted(text, citations, False, best)
+        return Drafted(text, citations, False, best, ranked)
 
     def _select(self, ranked: list[Candidate]) -> list[Candidate]:
         cfg = self._settings

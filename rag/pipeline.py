@@ -240,8 +240,7 @@ class Pipeline:
         hits = loaded.scorer.rerank(pool, ranked, r.top_k) if r.rerank else pool[: r.top_k]
         t1 = time.perf_counter()
         kept = {h.chunk.chunk_id for h in hits}
-        ranked = loaded.answerer.admissible(
-            text, [c for c in ranked if c.hit.chunk.chunk_id in kept], loaded.docs)
+        ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         # The refusal decision is made here, before any generation.
         drafted = loaded.answerer.answer(text, ranked, loaded.docs)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
@@ -250,7 +249,7 @@ class Pipeline:
         if drafted.refused or loaded.generator is None:
             yield replace(base, timings_ms=timings(t0, t1, time.perf_counter()))
             return
-        yield from compose(loaded.generator, base, ranked, loaded.docs, t0, t1)
+        yield from compose(loaded.generator, base, drafted.admitted, loaded.docs, t0, t1)
 
     def _standalone(self, text: str, history: Sequence[dict[str, Any]] | None,
                     loaded: _Loaded) -> str:
