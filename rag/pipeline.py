@@ -26,10 +26,10 @@ from .load import discover, load_document
 from .lock import ingest_lock
 from .manifest import Manifest, load_manifest
 from .question import clean_question
-from .rerank import SentenceScorer, SentenceVectors
+from .rerank import Candidate, SentenceScorer, SentenceVectors
 from .retrieve import HybridRetriever
 from .store import ChunkStore, make_client
-from .types import Answer, Chunk, Document, SourceInfo, Token
+from .types import Answer, Chunk, Document, Hit, SourceInfo, Token
 
 log = logging.getLogger(__name__)
 
@@ -231,25 +231,39 @@ class Pipeline:
             # one that tries would present quotes as a reply to it.
             t1 = time.perf_counter()
             yield Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
-                         citations=(), timings_ms=timings(t0, t1, t1))
+                         citations=(), timings_ms=timings(t0, t1, t1), status="not_covered")
             return
-        query_vector = self.embedder.embed([text])[0]
-        r = self.settings.retrieval
-        pool = loaded.retriever.search(text, query_vector, top_k=r.rerank_depth)
-        ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
-        hits = loaded.scorer.rerank(pool, ranked, r.top_k) if r.rerank else pool[: r.top_k]
+        hits, ranked = self._retrieve(loaded, text)
         t1 = time.perf_counter()
-        kept = {h.chunk.chunk_id for h in hits}
-        ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         # The refusal decision is made here, before any generation.
         drafted = loaded.answerer.answer(text, ranked, loaded.docs)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
+                      status="not_covered" if drafted.refused else "answered",
                       citations=tuple(drafted.citations), timings_ms={}, hits=tuple(hits),
                       evidence_score=drafted.evidence_score)
         if drafted.refused or loaded.generator is None:
             yield replace(base, timings_ms=timings(t0, t1, time.perf_counter()))
             return
         yield from compose(loaded.generator, base, drafted.admitted, loaded.docs, t0, t1)
+
+    def retrieve(self, question: str, top_k: int | None = None) -> list[Hit]:
+        """The passages for a standalone question, best first (hybrid search, then
+        sentence reranking): what answers are built from. Raises `QuestionError`
+        for an unusable question and `EmptyIndexError` when nothing is indexed."""
+        text = clean_question(question, self.settings.max_question_chars)
+        return self._retrieve(self._load(), text, top_k)[0]
+
+    def _retrieve(self, loaded: _Loaded, text: str, top_k: int | None = None
+                  ) -> tuple[list[Hit], list[Candidate]]:
+        """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
+        query_vector = self.embedder.embed([text])[0]
+        r = self.settings.retrieval
+        k = top_k or r.top_k
+        pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k))
+        ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
+        hits = loaded.scorer.rerank(pool, ranked, k) if r.rerank else pool[:k]
+        kept = {h.chunk.chunk_id for h in hits}
+        return hits, [c for c in ranked if c.hit.chunk.chunk_id in kept]
 
     def _standalone(self, text: str, history: Sequence[dict[str, Any]] | None,
                     loaded: _Loaded) -> str:

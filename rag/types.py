@@ -13,6 +13,10 @@ from typing import Any, Literal
 
 DocKind = Literal["report", "news", "executive-order", "fact-sheet", "other"]
 
+# answered: strong evidence, quoted as the answer. uncertain: the closest passages,
+# which may not answer the question. not_covered: nothing relevant enough to show.
+AnswerStatus = Literal["answered", "uncertain", "not_covered"]
+
 
 @dataclass(frozen=True)
 class SourceInfo:
@@ -113,6 +117,10 @@ class Answer:
     refused: bool
     citations: tuple[Citation, ...]
     timings_ms: dict[str, float]
+    # `refused` is True exactly when status is "not_covered".
+    status: AnswerStatus = "answered"
+    # Calibrated probability that the shown quotes answer the question (0-1).
+    confidence: float = 0.0
     hits: tuple[Hit, ...] = field(default=(), compare=False)
     # Score of the best answering sentence (0 when none): what the refusal
     # threshold is compared with. Kept out of the public JSON on purpose.
@@ -129,6 +137,8 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
+            "status": self.status,
+            "confidence": round(self.confidence, 3),
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": dict(self.timings_ms),
         }

@@ -67,3 +67,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     """Expose each phase's report on the test item (browser tests screenshot on failure)."""
     outcome = yield
     setattr(item, f"rep_{outcome.get_result().when}", outcome.get_result())
+
+# The public answer JSON (`rag ask --json`, /api/ask, the SSE answer event).
+ANSWER_KEYS = {"question", "answer", "refused", "status", "confidence", "citations", "timings_ms"}
