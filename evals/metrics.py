@@ -120,6 +120,84 @@ def false_refusal_rate(samples: list[Sample]) -> float:
     return sum(bool(s.response["refused"]) for s in got) / len(got)
 
 
+def status(sample: Sample) -> str:
+    """answered | uncertain | not_covered (older result files: from `refused`)."""
+    return str(sample.response.get("status")
+               or ("not_covered" if sample.response["refused"] else "answered"))
+
+
+def shows_expected(sample: Sample) -> bool:
+    """An expected phrase is in the answer or its quotes, whatever the status said."""
+    if not sample.question.answerable or status(sample) == "not_covered":
+        return False
+    shown = _squash(sample.response["answer"] + " " + " ".join(
+        (c.get("lead") or "") + " " + c["quote"] for c in sample.response["citations"]))
+    return any(_squash(e) in shown for e in sample.question.expect)
+
+
+def answered_precision(samples: list[Sample]) -> float:
+    """Of the answers presented as answers, the share that hold an expected phrase
+    (an unanswerable question answered counts against it)."""
+    got = [s for s in samples if status(s) == "answered"]
+    if not got:
+        raise ValueError("no answer had status 'answered'")
+    return sum(shows_expected(s) for s in got) / len(got)
+
+
+def answered_coverage(samples: list[Sample]) -> float:
+    got = _answerable(samples)
+    return sum(status(s) == "answered" and shows_expected(s) for s in got) / len(got)
+
+
+def answer_shown_rate(samples: list[Sample]) -> float:
+    """Answerable questions whose expected phrase is shown, answered or uncertain."""
+    got = _answerable(samples)
+    return sum(shows_expected(s) for s in got) / len(got)
+
+
+def unanswerable_answered_rate(samples: list[Sample]) -> float:
+    got = _unanswerable(samples)
+    return sum(status(s) == "answered" for s in got) / len(got)
+
+
+def false_not_covered_rate(samples: list[Sample]) -> float:
+    got = _answerable(samples)
+    return sum(status(s) == "not_covered" for s in got) / len(got)
+
+
+def _confidence_and_correct(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the stated confidence, and whether what was shown answers it
+    (for an unanswerable question, nothing shown is an answer)."""
+    if not samples:
+        raise ValueError("no samples")
+    conf = np.array([float(s.response.get("confidence", 0.0)) for s in samples])
+    right = np.array([1.0 if shows_expected(s) else 0.0 for s in samples])
+    return conf, right
+
+
+def ece(samples: list[Sample], bins: int = 10) -> float:
+    """Expected calibration error of `confidence` (equal-width bins, weighted by size)."""
+    conf, right = _confidence_and_correct(samples)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(conf[which == b].mean() - right[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / len(conf))
+
+
+def risk_coverage(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """(coverage, risk) when only the k most confident answers are kept, k = 1..n."""
+    conf, right = _confidence_and_correct(samples)
+    order = np.argsort(-conf, kind="stable")
+    errors = np.cumsum(1.0 - right[order])
+    k = np.arange(1, len(conf) + 1)
+    return k / len(conf), errors / k
+
+
+def aurc(samples: list[Sample]) -> float:
+    """Area under the risk-coverage curve (lower is better)."""
+    _, risk = risk_coverage(samples)
+    return float(risk.mean())
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         raise ValueError("no latencies to summarize")
@@ -150,6 +228,13 @@ def summarize(samples: list[Sample], doc_texts: dict[str, str]) -> dict[str, Any
         "citation_precision": lambda: citation_precision(samples, doc_texts),
         "refusal_accuracy": lambda: refusal_accuracy(samples),
         "false_refusal_rate": lambda: false_refusal_rate(samples),
+        "answered_precision": lambda: answered_precision(samples),
+        "answered_coverage": lambda: answered_coverage(samples),
+        "answer_shown_rate": lambda: answer_shown_rate(samples),
+        "unanswerable_answered_rate": lambda: unanswerable_answered_rate(samples),
+        "false_not_covered_rate": lambda: false_not_covered_rate(samples),
+        "ece": lambda: ece(samples),
+        "aurc": lambda: aurc(samples),
         "latency_p50_ms": lambda: percentile([s.total_ms for s in samples], 50),
         "latency_p95_ms": lambda: percentile([s.total_ms for s in samples], 95),
         "retrieval_latency_p50_ms": lambda: percentile([s.retrieve_ms for s in samples], 50),

@@ -9,9 +9,12 @@ import numpy as np
 
 from . import metrics as M
 
+_STATES = ["answered_precision", "answered_coverage", "answer_shown_rate",
+           "unanswerable_answered_rate", "false_not_covered_rate", "ece", "aurc"]
 _MAIN = ["retrieval_recall_at_5", "mrr", "answer_accuracy", "quote_fidelity",
-         "citation_precision", "refusal_accuracy", "false_refusal_rate", "latency_p50_ms",
-         "latency_p95_ms", "retrieval_latency_p50_ms", "retrieval_latency_p95_ms"]
+         "citation_precision", "refusal_accuracy", "false_refusal_rate", *_STATES,
+         "latency_p50_ms", "latency_p95_ms", "retrieval_latency_p50_ms",
+         "retrieval_latency_p95_ms"]
 _RETRIEVAL = {"retrieval_recall_at_5", "mrr", "retrieval_latency_p50_ms",
               "retrieval_latency_p95_ms"}
 
@@ -65,26 +68,64 @@ def _plots(out: Path, samples: list[M.Sample], base: list[M.Sample] | None) -> l
     fig.tight_layout()
     fig.savefig(out / "refusal_threshold.png", dpi=110)
     plt.close(fig)
-    return ["recall_at_k.png", "latency.png", "refusal_threshold.png"]
+    return ["recall_at_k.png", "latency.png", "refusal_threshold.png",
+            *_confidence_plots(out, samples, plt)]
+
+
+def _confidence_plots(out: Path, samples: list[M.Sample], plt: Any) -> list[str]:
+    """Risk-coverage curve and reliability diagram of the stated confidence."""
+    coverage, risk = M.risk_coverage(samples)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(coverage, risk, label=f"ours (AURC {M.aurc(samples):.3f})")
+    ax.set(xlabel="coverage (most confident answers kept)", ylabel="risk (share wrong)",
+           ylim=(0, 1.02), title="Risk-coverage")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "risk_coverage.png", dpi=110)
+    plt.close(fig)
+
+    conf = np.array([float(s.response.get("confidence", 0.0)) for s in samples])
+    right = np.array([1.0 if M.shows_expected(s) else 0.0 for s in samples])
+    edges = np.linspace(0, 1, 11)
+    which = np.minimum((conf * 10).astype(int), 9)
+    mids = [(edges[b] + edges[b + 1]) / 2 for b in range(10) if (which == b).any()]
+    acc = [right[which == b].mean() for b in range(10) if (which == b).any()]
+    sizes = [int((which == b).sum()) for b in range(10) if (which == b).any()]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
+    ax.bar(mids, acc, width=0.09, alpha=0.7, label=f"ours (ECE {M.ece(samples):.3f})")
+    for x, y, n in zip(mids, acc, sizes):
+        ax.annotate(str(n), (x, y), ha="center", va="bottom", fontsize=8)
+    ax.set(xlabel="stated confidence", ylabel="share right", xlim=(0, 1), ylim=(0, 1.05),
+           title="Reliability (questions per bin on the bars)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "reliability.png", dpi=110)
+    plt.close(fig)
+    return ["risk_coverage.png", "reliability.png"]
 
 
 def _failures(samples: list[M.Sample]) -> list[str]:
     lines = []
     for s in samples:
         q = s.question
-        if q.answerable and M.answer_correct(s) and (M.evidence_rank(s) or 99) <= 5:
+        if q.answerable and M.status(s) == "answered" and M.answer_correct(s) \
+                and (M.evidence_rank(s) or 99) <= 5:
             continue
-        if not q.answerable and s.response["refused"]:
+        if not q.answerable and M.status(s) != "answered":
             continue
         if q.answerable:
-            why = "refused" if s.response["refused"] else (
+            why = "not covered" if s.response["refused"] else (
                 "answer lacks every expected phrase" if not M.answer_correct(s)
+                else "uncertain" if M.status(s) != "answered"
                 else "evidence not in top-5 passages")
             expected = " | ".join(q.expect)
         else:
-            why, expected = "answered an unanswerable question", "refusal"
+            why, expected = "answered an unanswerable question", "not answered"
         shown = s.response["answer"].replace("\n", " ")
-        lines.append(f"- **{q.id}** ({q.category}; {why}; score {s.evidence_score:.3f})  \n"
+        lines.append(f"- **{q.id}** ({q.category}; {why}; confidence "
+                     f"{s.response.get('confidence', 0.0):.2f})  \n"
                      f"  Q: {q.question}  \n  expected: {expected}  \n"
                      f"  answered: {shown[:400]}")
     return lines
@@ -106,6 +147,15 @@ def write_report(out: Path, samples: list[M.Sample], summary: dict[str, Any],
                     else f"{100 * (summary[key] - b):+.1f} points")
         lines.append(f"| {key} | {_fmt(summary.get(key))} | {_fmt(b)} | {diff} |")
     lines += ["", *[f"![{p}]({p})" for p in plots], ""]
+    if summary.get("hand_scorer"):
+        lines += ["## Learned scorer vs the hand-set scorer it replaced", "",
+                  "| scorer | " + " | ".join(_STATES + ["answer_accuracy", "latency_p95_ms"])
+                  + " |", "|---" * (len(_STATES) + 3) + "|"]
+        for name, row in (("learned (default)", summary), ("hand-set", summary["hand_scorer"])):
+            lines.append(f"| {name} | " + " | ".join(
+                _fmt(row.get(c)) for c in _STATES + ["answer_accuracy", "latency_p95_ms"])
+                + " |")
+        lines.append("")
     if summary.get("compare"):
         cols = ["answer_accuracy", "refusal_accuracy", "false_refusal_rate",
                 "citation_precision", "quote_fidelity", "sentences_supported_share",

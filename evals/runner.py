@@ -39,6 +39,7 @@ ABLATIONS = [
     Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
     Variant("no year matching", {"answer": {"match_years": False}}),
+    Variant("hand-set scorer (previous)", {"answer": {"scorer": "hand"}}),
     Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
     Variant("title in chunk embedding, no reranking",
             {"embedding": {"with_title": True}, "retrieval": {"rerank": False}}, reindex=True),
@@ -58,7 +59,8 @@ def run_samples(pipeline: Pipeline, questions: list[EvalQuestion],
             answer = pipeline.ask(q.question)
         except QuestionError as exc:
             samples.append(M.Sample(q, {"question": q.question, "answer": str(exc),
-                                        "refused": True, "citations": [],
+                                        "refused": True, "status": "not_covered",
+                                        "confidence": 0.0, "citations": [],
                                         "timings_ms": {}}, (), 0.0, 0.0))
             continue
         ok = tuple(quote_matches(docs.get(c.doc_id), c.start, c.end, c.quote)
@@ -88,6 +90,7 @@ def _per_question(sample: M.Sample, doc_texts: dict[str, str]) -> dict[str, Any]
         "evidence_rank": M.evidence_rank(sample) if q.answerable else None,
         "answer_correct": M.answer_correct(sample) if q.answerable else None,
         "refused_correctly": (not q.answerable and sample.response["refused"]),
+        "expected_shown": M.shows_expected(sample) if q.answerable else None,
         "quotes_verbatim": list(sample.quotes_ok),
         "citations_relevant": [M.citation_relevant(sample, c, doc_texts.get(c["doc_id"]))
                                for c in sample.response["citations"]] if q.answerable else [],
@@ -170,6 +173,12 @@ def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
             "retrieval_p50_ratio": round(summary["retrieval_latency_p50_ms"]
                                          / summary["baseline"]["retrieval_latency_p50_ms"], 2),
         }
+    if pipeline.settings.answer.scorer == "learned":
+        # The learned scorer against the hand-set one it replaced, on every run.
+        hand = pipeline.with_settings(_variant_settings(
+            pipeline.settings, Variant("hand", {"answer": {"scorer": "hand"}}), out_dir))
+        summary["hand_scorer"] = M.summarize(run_samples(hand, questions, progress, "hand"),
+                                             doc_texts)
     if ablation:
         summary["ablation"] = run_ablation(pipeline, questions, progress)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from .answer import NOT_COVERED, cite
+from .answer import NOT_COVERED, Quotable, cite
 from .config import Settings
 from .guard import looks_like_injection
 from .lexical import tokenize
@@ -234,12 +234,13 @@ def compose(generator: Generator, base: Answer, ranked: list[Candidate],
                    timings_ms=timings(t0, t1, time.perf_counter()))
     if not kept:
         if not_covered:
-            yield replace(base, answer=NOT_COVERED, refused=True, citations=())
+            yield replace(base, answer=NOT_COVERED, refused=True, citations=(),
+                          status="not_covered", confidence=0.0)
         else:
             yield base
         return
     order = list(dict.fromkeys(i for g in kept for i in g.cites))
-    citations = cite([shown[i - 1] for i in order], docs)
+    citations = cite([Quotable.of(shown[i - 1]) for i in order], docs)
     number = {sid: c.n for sid, c in zip(order, citations)}
     parts = []
     for g in kept:

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .answer import ExtractiveAnswerer
+from .answer import Evidence, ExtractiveAnswerer
 from .chunk import chunk_document
+from .confirm import confirm
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import EmptyIndexError, IndexMismatchError, LoadError
@@ -27,7 +28,9 @@ from .lock import ingest_lock
 from .manifest import Manifest, load_manifest
 from .question import clean_question
 from .rerank import Candidate, SentenceScorer, SentenceVectors
+from .scorer import Bars, LearnedScorer
 from .retrieve import HybridRetriever
+from .windows import DocSentences
 from .store import ChunkStore, make_client
 from .types import Answer, Chunk, Document, Hit, SourceInfo, Token
 
@@ -192,17 +195,34 @@ class Pipeline:
                         "`rag ingest` (or `rag ingest PATH`) first")
                 docs = self.store.documents()
                 retriever = HybridRetriever.build(self.store, self.settings.retrieval, docs)
-                scorer = SentenceScorer(SentenceVectors(self.store, self.embedder),
-                                        retriever.lexical.idf, self.settings.answer)
+                vectors = SentenceVectors(self.store, self.embedder)
+                scorer = SentenceScorer(vectors, retriever.lexical.idf, self.settings.answer)
+                answerer = self._answerer(docs, retriever, vectors)
                 generator = None
                 if self.settings.answer.mode == "llm":
                     checker = SupportChecker(retriever.lexical.idf, self.settings.llm.min_support)
                     backend = self._backend or make_backend(self.settings)
                     generator = Generator(backend, checker, self.settings)
-                self._loaded = _Loaded(docs, retriever, scorer,
-                                       ExtractiveAnswerer(self.settings.answer), generator,
-                                       state)
+                self._loaded = _Loaded(docs, retriever, scorer, answerer, generator, state)
             return self._loaded
+
+    def _answerer(self, docs: dict[str, Document], retriever: HybridRetriever,
+                  vectors: SentenceVectors) -> ExtractiveAnswerer:
+        cfg = self.settings.answer
+        learned = None
+        if cfg.scorer == "learned":
+            learned = LearnedScorer.load(cfg.scorer_path)
+            learned.bars = Bars(learned.bars.answered if cfg.answered_bar is None
+                                else cfg.answered_bar,
+                                learned.bars.relevant if cfg.relevant_bar is None
+                                else cfg.relevant_bar)
+        by_doc: dict[str, list[Chunk]] = {}
+        for chunk in retriever.chunks.values():
+            by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        sentences = {d: DocSentences(docs[d], chunks) for d, chunks in by_doc.items()
+                     if d in docs}
+        idf = retriever.lexical.idf
+        return ExtractiveAnswerer(cfg, vectors, idf, idf("\u2400"), sentences, learned)
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
         """Answer one question with verified quotes, or refuse.
@@ -233,12 +253,15 @@ class Pipeline:
             yield Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
                          citations=(), timings_ms=timings(t0, t1, t1), status="not_covered")
             return
-        hits, ranked = self._retrieve(loaded, text)
+        query_vector = self.embedder.embed([text])[0]
+        hits, ranked = self._retrieve(loaded, text, query_vector)
         t1 = time.perf_counter()
         # The refusal decision is made here, before any generation.
-        drafted = loaded.answerer.answer(text, ranked, loaded.docs)
+        drafted = loaded.answerer.answer(text, query_vector, ranked, loaded.docs)
+        if self.settings.answer.verify_uncertain and drafted.status == "uncertain":
+            drafted = confirm(self._chat_backend(), text, drafted)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
-                      status="not_covered" if drafted.refused else "answered",
+                      status=drafted.status, confidence=drafted.confidence,
                       citations=tuple(drafted.citations), timings_ms={}, hits=tuple(hits),
                       evidence_score=drafted.evidence_score)
         if drafted.refused or loaded.generator is None:
@@ -251,12 +274,11 @@ class Pipeline:
         sentence reranking): what answers are built from. Raises `QuestionError`
         for an unusable question and `EmptyIndexError` when nothing is indexed."""
         text = clean_question(question, self.settings.max_question_chars)
-        return self._retrieve(self._load(), text, top_k)[0]
+        return self._retrieve(self._load(), text, self.embedder.embed([text])[0], top_k)[0]
 
-    def _retrieve(self, loaded: _Loaded, text: str, top_k: int | None = None
-                  ) -> tuple[list[Hit], list[Candidate]]:
+    def _retrieve(self, loaded: _Loaded, text: str, query_vector: np.ndarray,
+                  top_k: int | None = None) -> tuple[list[Hit], list[Candidate]]:
         """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
-        query_vector = self.embedder.embed([text])[0]
         r = self.settings.retrieval
         k = top_k or r.top_k
         pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k))
@@ -264,6 +286,31 @@ class Pipeline:
         hits = loaded.scorer.rerank(pool, ranked, k) if r.rerank else pool[:k]
         kept = {h.chunk.chunk_id for h in hits}
         return hits, [c for c in ranked if c.hit.chunk.chunk_id in kept]
+
+    def evidence(self, question: str, exclude_docs: Sequence[str] = ()) -> Evidence:
+        """The scored windows and signals an answer to a standalone question is
+        decided from (what the scorer is trained and calibrated on). `exclude_docs`
+        leaves documents out, as if they were not indexed."""
+        loaded = self._load()
+        text = clean_question(question, self.settings.max_question_chars)
+        query_vector = self.embedder.embed([text])[0]
+        if exclude_docs:  # look deeper, so as many passages remain as in a real run
+            k = self.settings.retrieval.top_k
+            hits, ranked = self._retrieve(loaded, text, query_vector, 3 * k)
+            kept = {h.chunk.chunk_id for h in hits if h.chunk.doc_id not in exclude_docs}
+            kept = set(list(dict.fromkeys(c.hit.chunk.chunk_id for c in ranked
+                                          if c.hit.chunk.chunk_id in kept))[:k])
+            ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
+        else:
+            hits, ranked = self._retrieve(loaded, text, query_vector)
+        return loaded.answerer.evidence(text, query_vector, ranked, loaded.docs)
+
+    def _chat_backend(self) -> ChatBackend:
+        """The chat model, made from the settings once, when first needed."""
+        with self._lock:
+            if self._backend is None:
+                self._backend = make_backend(self.settings)
+            return self._backend
 
     def _standalone(self, text: str, history: Sequence[dict[str, Any]] | None,
                     loaded: _Loaded) -> str:

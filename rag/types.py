@@ -103,6 +103,12 @@ class Citation:
     start: int
     end: int
     quote: str
+    # A list item is quoted with the line introducing its list (not adjacent to
+    # it, so a separate span, verified the same way): "The Task Force shall
+    # include the following members:" … "(i) the Secretary of Homeland Security…".
+    lead_start: int | None = None
+    lead_end: int | None = None
+    lead: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,7 +20,10 @@ def verified(citations: list[Citation], docs: dict[str, Document]) -> list[Citat
     """Keep only citations whose quote is verbatim at its offsets; log the others."""
     kept = []
     for c in citations:
-        if quote_matches(docs.get(c.doc_id), c.start, c.end, c.quote):
+        doc = docs.get(c.doc_id)
+        lead_ok = c.lead is None or (c.lead_start is not None and c.lead_end is not None
+                                     and quote_matches(doc, c.lead_start, c.lead_end, c.lead))
+        if lead_ok and quote_matches(doc, c.start, c.end, c.quote):
             kept.append(c)
         else:
             log.error("dropped a quote that is not verbatim in %s at %d:%d: %r",

@@ -59,7 +59,8 @@ def test_json_shape_is_the_documented_one(indexed: Pipeline) -> None:
     assert set(data) == ANSWER_KEYS
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     assert set(data["citations"][0]) == {"n", "doc_id", "title", "publisher", "date", "url",
-                                         "page", "start", "end", "quote"}
+                                         "page", "start", "end", "quote", "lead",
+                                         "lead_start", "lead_end"}
     assert "March 2027" in data["citations"][0]["quote"]
 
 

@@ -15,6 +15,8 @@ from urllib.parse import quote
 from rag.types import Answer, Citation, Document
 
 NOT_COVERED_TITLE = "Not covered by these documents."
+UNCERTAIN_TITLE = "The documents may not answer this directly."
+UNCERTAIN_NOTE = ("These are the closest passages; read them before relying on them.")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
 
@@ -54,13 +56,22 @@ def answer_markdown(answer: Answer) -> str:
         why = answer.answer.removeprefix("Not covered:").strip()
         return f"**{NOT_COVERED_TITLE}** {md_text(why[:1].upper() + why[1:])}"
     parts = []
+    if answer.status == "uncertain":
+        # Shown apart from an answer: a plain heading first, then the closest passages.
+        parts.append(f"**{UNCERTAIN_TITLE}** {UNCERTAIN_NOTE}")
     if answer.sentences_supported:
         # llm mode: the generated sentences (their [n] markers point at the quotes).
         parts.append(md_text(answer.answer))
-    parts += [f"> “{md_text(c.quote)}” **\\[{c.n}\\]**" for c in answer.citations]
+    parts += [f"> “{quote_text(c)}” **\\[{c.n}\\]**" for c in answer.citations]
     parts.append("**Sources**")
     parts.extend(source_line(c) for c in answer.citations)
     return "\n\n".join(parts)
+
+
+def quote_text(c: Citation) -> str:
+    """A quote as shown (escaped): a list item after the line that introduces it."""
+    lead = f"{md_text(c.lead)} … " if c.lead else ""
+    return lead + md_text(c.quote)
 
 
 def citation_label(c: Citation) -> str:

@@ -1,0 +1,101 @@
+"""Calibrate the answer scorer's confidence and fit the state bars on the dev set only.
+
+    python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer_scorer.json]
+
+Every dev question is asked through `Pipeline.evidence` (the same path as users'
+questions). For each: the model's score of its best window, whether that window
+shows an expected phrase (unanswerable questions: never), and the closest
+sentence's similarity. Then, frozen into the artefact:
+- an isotonic map from score to P(right) (pool-adjacent-violators);
+- `answered`: the lowest confidence at which the dev answers at or above it are
+  right at least `--precision` of the time (a margin above the 0.90 target, since
+  unseen questions score lower than the set the bar is fitted on);
+- `relevant`: a closest-sentence similarity under which only a small share
+  (`--max-not-covered`) of dev's answerable questions fall: below it, not covered.
+No other question set is read here (evals/README.md, the protocol).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag import Pipeline, Settings
+from rag.guard import looks_like_injection
+from rag.scorer import DEFAULT_ARTEFACT
+
+from .questions import load_questions
+from .train_scorer import SHARED, fold, shown_text
+
+
+def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    """Pool-adjacent-violators: a non-decreasing fit of y on x, as (x, y) knots."""
+    order = np.argsort(x, kind="stable")
+    blocks: list[list[float]] = []  # [sum_x, sum_y, count]
+    for i in order:
+        blocks.append([float(x[i]), float(y[i]), 1.0])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            sx, sy, n = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + sx, blocks[-1][1] + sy, blocks[-1][2] + n]
+    return [b[0] / b[2] for b in blocks], [b[1] / b[2] for b in blocks]
+
+
+def answered_bar(conf: np.ndarray, right: np.ndarray, precision: float, min_n: int) -> float:
+    """The lowest confidence at which the dev answers at or above it (at least `min_n`
+    of them) are right at least `precision` of the time: the widest answered set
+    that keeps the precision."""
+    ok = [t for t in set(conf.tolist())
+          if (conf >= t).sum() >= min_n and right[conf >= t].mean() >= precision]
+    return float(min(ok, default=1.0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, default=Path("evals/questions.jsonl"))
+    parser.add_argument("--artefact", type=Path, default=DEFAULT_ARTEFACT)
+    parser.add_argument("--precision", type=float, default=0.95)
+    parser.add_argument("--max-not-covered", type=float, default=0.02)
+    parser.add_argument("--data-dir", type=Path)
+    args = parser.parse_args(argv)
+    data = json.loads(args.artefact.read_text(encoding="utf-8"))
+    data["calibration"], data["bars"] = None, None
+    args.artefact.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    questions = [q for q in load_questions(args.questions) if not looks_like_injection(q.question)]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=args.data_dir or Path(tmp),
+                            answer={"scorer_path": args.artefact})  # type: ignore[arg-type]
+        pipeline = Pipeline(settings)
+        if args.data_dir is None:
+            pipeline.ingest([Path("corpus"), SHARED], progress=False)
+        rows = []
+        for q in tqdm(questions, desc="calibrating", unit="question"):
+            ev = pipeline.evidence(q.question)
+            top = shown_text(ev.windows[0].quote) if ev.windows else ""
+            right = q.answerable and any(fold(e) in fold(top) for e in q.expect)
+            rows.append((ev.strength, float(right), ev.closest, q.answerable))
+    p = np.array([r[0] for r in rows])
+    right = np.array([r[1] for r in rows])
+    closest = np.array([r[2] for r in rows if r[3]])
+    knots_x, knots_y = isotonic(p, right)
+    conf = np.interp(p, knots_x, knots_y)
+    bars = {"answered": answered_bar(conf, right, args.precision, min_n=10),
+            "relevant": float(np.quantile(closest, args.max_not_covered))}
+    data["calibration"] = {"x": knots_x, "y": knots_y}
+    data["bars"] = bars
+    kept = conf >= bars["answered"]
+    data["calibrated_on"] = {
+        "file": str(args.questions), "questions": len(rows),
+        "precision_target": args.precision, "dev_answered": int(kept.sum()),
+        "dev_answered_precision": float(right[kept].mean()) if kept.any() else None}
+    args.artefact.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({"bars": bars, **data["calibrated_on"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""What the answer scorer knows about a (question, window) pair: a few dozen numbers.
+
+Each feature is a plain, document-independent measurement, so a model fitted on
+synthetic questions over these documents can carry to other documents:
+- how close the window is in meaning (MiniLM cosine of its sentences) and how that
+  compares with the best the index has for the question;
+- how much of the question's wording (IDF-weighted stems) the window, its document
+  and its neighbourhood hold, and the rarest question word it lacks;
+- whether the kind of fact asked for is there at all: a person's name for "who"
+  (a role such as "the Secretary shall chair" is not a name), a date for "when", a
+  number for "how many", a duration, a place, a reason;
+- whether the window states an instruction ("shall hire") when the question asks
+  for an outcome ("how many were hired");
+- whether names and numbers the question relies on appear in the document at all
+  (a premise naming the wrong official);
+- the window's shape and retrieval ranks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .lexical import tokenize
+
+NAMES = (
+    "sim_core", "sim_max", "sim_mean", "sim_gap", "q_best_sim", "lex_window", "lex_core",
+    "lex_doc", "lex_gap", "lex_context_only", "miss_idf", "names_missing_doc",
+    "numbers_missing_doc", "type_needed", "type_found", "type_missing", "role_not_name",
+    "modal", "q_outcome", "modal_outcome", "title_share", "novelty", "sentences", "has_lead",
+    "length", "rank_inv", "dense_inv", "lexical_inv", "hand_score", "q_terms",
+    "q_person", "q_date", "q_number", "q_reason", "type_new",
+)
+
+_Q_TYPES = (
+    ("duration", re.compile(r"\bhow long\b|\bhow many (hours|days|weeks|months|years)\b|"
+                            r"\bwithin how\b|\bhow (soon|quickly)\b|\bdeadline\b", re.I)),
+    ("number", re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (percent|percentage|"
+                          r"share|amount|proportion)\b|\bhead ?count\b|\btally\b|\btotal\b", re.I)),
+    ("date", re.compile(r"\bwhen\b|\bwhat (date|year|day|month|time)\b|\bwhich (date|year|day|"
+                        r"month)\b|\bin what year\b|\bsince when\b|\bby when\b", re.I)),
+    ("person", re.compile(r"^\s*(so,? )?(who|whom|whose)\b|\bwho (was|is|were|did|wrote|"
+                          r"signed|drafted|said|called|led|chairs?|heads?)\b|\bwhich "
+                          r"(official|person|people|officials|judge|lawyer|secretary)\b|"
+                          r"\bname of\b|\bnamed?\b.*\?$", re.I)),
+    ("place", re.compile(r"\bwhere\b|\bwhich (state|states|city|country|countries|district|"
+                         r"districts|facility|facilities|border|sector)\b", re.I)),
+    ("reason", re.compile(r"\bwhy\b|\breason\b|\bfor what purpose\b|\bwhat (caused|led to|"
+                          r"prompted|motivated)\b|\bpurpose\b|\brationale\b", re.I)),
+)
+_OUTCOME = re.compile(r"\b(did|were|was|has been|have been|had been|got|actually|ended up|"
+                      r"happened|result(ed|s)?|outcome|so far|by now|in the end|achieved|"
+                      r"completed|eventually|afterward|later)\b", re.I)
+_MODAL = re.compile(r"\b(shall|should|must|will|may|is directed|are directed|directs?|"
+                    r"is hereby|are hereby|to be|intends?|plans? to|proposes?|would)\b", re.I)
+_MONTH = (r"January|February|March|April|May|June|July|August|September|October|"
+          r"November|December")
+_DATE = re.compile(rf"\b(1[89]|20)\d\d\b|\b({_MONTH})\b|\b(Monday|Tuesday|Wednesday|Thursday|"
+                   r"Friday|Saturday|Sunday|yesterday|today|last (week|month|year))\b")
+_NUMBER = re.compile(r"(?<![(\w])\d[\d,.]*(?![\w(])|\b(one|two|three|four|five|six|seven|"
+                     r"eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|"
+                     r"half|percent|once|twice)\b", re.I)
+_DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|"
+                       r"several|few)[- ](hours?|days?|weeks?|months?|years?)\b|\bwithin\b|"
+                       r"\b(daily|weekly|monthly|annually|quarterly)\b|\buntil\b", re.I)
+_PLACE = re.compile(r"\b(in|at|from|near|along|across) (the )?[A-Z][a-z]+|\bborder\b|"
+                    r"\bdistricts?\b|\bTexas|Arizona|California|New Mexico|Mexico\b")
+_REASON = re.compile(r"\b(because|due to|in order to|so that|to ensure|to prevent|to deter|"
+                     r"as a result|led to|reason|purpose|caused|since|given that|aims? to|"
+                     r"intended to)\b", re.I)
+_ROLE = re.compile(r"\b(Secretary|Attorney General|Director|Commissioner|Chair|Vice Chair|"
+                   r"President|counselor|Administrator|Chief|Deputy|official|Inspector "
+                   r"General|Assistant)\b")
+_CAPITALIZED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+)+")
+_NOT_NAME = frozenset(
+    "The A An In On At Of For And But By To From With This That These Those It Its He She They "
+    "Section Sec Department Office Secretary Attorney General President United States Homeland "
+    "Security Health Human Services Justice State Border Patrol Customs Protection Immigration "
+    "Enforcement Federal Register Executive Order Act Court District Congress House White "
+    "Task Force Inspector Chair Vice Administration America American Americans Nationality "
+    "Refugee Resettlement Marshals Service Southwest Mexico Government Policy Director "
+    "Commissioner Deputy Assistant Law Zero Tolerance Family Families Reunification National "
+    "Interagency Coordinator Counsel Senior Officials Agency Agencies Department's Fact Sheet "
+    "FACT SHEET January February March April May June July August September October "
+    "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Journal "
+    "News Times Post NBC ABA York Washington Biden Administration's".split())
+_Q_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+\b")
+_Q_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_YEARLIKE = re.compile(r"^(1[89]|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What is measured once per question and shared by all its windows."""
+
+    text: str
+    weights: dict[str, float]
+    total: float
+    max_idf: float
+    qtype: str
+    outcome: bool
+    names: frozenset[str]
+    numbers: frozenset[str]
+    best_sim: float
+
+
+def analyse(question: str, idf: Callable[[str], float], max_idf: float,
+            best_sim: float) -> QuestionInfo:
+    """The question's weighted terms, the kind of fact it asks for, its names and numbers."""
+    terms = set(tokenize(question))
+    weights = {t: idf(t) for t in terms}
+    qtype = next((name for name, rx in _Q_TYPES if rx.search(question)), "other")
+    names = frozenset(t for w in _Q_NAME.findall(question) if w not in _NOT_NAME
+                      for t in tokenize(w))
+    numbers = frozenset(n.replace(",", "") for n in _Q_NUMBER.findall(question)
+                        if not _YEARLIKE.match(n))
+    return QuestionInfo(question, weights, sum(weights.values()) or 1.0, max_idf or 1.0,
+                        qtype, bool(_OUTCOME.search(question)), names, numbers, best_sim)
+
+
+@lru_cache(maxsize=100_000)
+def terms_of(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
+@lru_cache(maxsize=100_000)
+def facts_in(text: str) -> frozenset[str]:
+    """The kinds of fact a text holds (cached: windows share sentences)."""
+    found = set()
+    if _DATE.search(text):
+        found.add("date")
+    if _NUMBER.search(text):
+        found.add("number")
+    if _DURATION.search(text):
+        found.add("duration")
+    if _PLACE.search(text):
+        found.add("place")
+    if _REASON.search(text):
+        found.add("reason")
+    if any(any(w.strip(".") not in _NOT_NAME for w in m.split()) for m in
+           _CAPITALIZED.findall(text)):
+        found.add("person")
+    if _ROLE.search(text):
+        found.add("role")
+    if _MODAL.search(text):
+        found.add("modal")
+    return frozenset(found)
+
+
+def new_fact(q: QuestionInfo, text: str) -> bool:
+    """Does `text` hold a fact of the kind asked for that the question does not already
+    state? ("Did Jeff Sessions…?" is not answered by a sentence whose only name is his.)"""
+    asked = q.text.lower()
+    if q.qtype == "person":
+        return any(any(w.strip(".") not in _NOT_NAME and w.lower().strip(".") not in asked
+                       for w in m.split()) for m in _CAPITALIZED.findall(text))
+    if q.qtype in ("date", "duration", "number"):
+        rx = {"date": _DATE, "duration": _DURATION, "number": _NUMBER}[q.qtype]
+        return any(m.group(0).lower() not in asked for m in rx.finditer(text))
+    return q.qtype in facts_in(text)
+
+
+@dataclass(frozen=True)
+class WindowText:
+    """A window's text as the features see it."""
+
+    text: str  # the window's sentences (and its lead, if any)
+    core: str
+    member_sims: tuple[float, ...]
+    core_sim: float
+    context: str  # the sentences around it in its paragraph
+    doc_terms: frozenset[str]
+    title_terms: frozenset[str]
+    sentences: int
+    has_lead: bool
+    chars: int
+    rank: int
+    dense_rank: int | None
+    lexical_rank: int | None
+    hand_score: float
+
+
+def _coverage(q: QuestionInfo, terms: frozenset[str] | set[str]) -> float:
+    return sum(w for t, w in q.weights.items() if t in terms) / q.total
+
+
+def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
+    """The feature vector of one window, in the order of `NAMES`."""
+    terms = terms_of(w.text)
+    core_terms = terms_of(w.core)
+    lex_window = _coverage(q, terms)
+    context_only = _coverage(q, terms_of(w.context) - terms)
+    missing = [wt for t, wt in q.weights.items() if t not in terms]
+    facts = facts_in(w.text)
+    needed = q.qtype != "other"
+    found = needed and q.qtype in facts
+    names_missing = (len([n for n in q.names if n not in w.doc_terms]) / len(q.names)
+                     if q.names else 0.0)
+    numbers_missing = (len([n for n in q.numbers if n not in w.doc_terms]) / len(q.numbers)
+                       if q.numbers else 0.0)
+    modal = 1.0 if "modal" in facts else 0.0
+    title_share = len(terms & w.title_terms) / len(terms) if terms else 1.0
+    novelty = len(terms - set(q.weights)) / len(terms) if terms else 0.0
+    sims = w.member_sims
+    return np.array([
+        w.core_sim, max(sims), float(np.mean(sims)), max(sims) - q.best_sim, q.best_sim,
+        lex_window, _coverage(q, core_terms), _coverage(q, w.doc_terms), lex_window - best_lex,
+        context_only, max(missing, default=0.0) / q.max_idf, names_missing, numbers_missing,
+        float(needed), float(found), float(needed and not found),
+        float(q.qtype == "person" and "role" in facts and "person" not in facts),
+        modal, float(q.outcome), modal * float(q.outcome), title_share, novelty,
+        w.sentences / 3.0, float(w.has_lead), min(w.chars, 1200) / 600.0, 1.0 / w.rank,
+        1.0 / w.dense_rank if w.dense_rank else 0.0,
+        1.0 / w.lexical_rank if w.lexical_rank else 0.0, w.hand_score,
+        min(len(q.weights), 12) / 12.0, float(q.qtype == "person"),
+        float(q.qtype in ("date", "duration")), float(q.qtype == "number"),
+        float(q.qtype == "reason"), float(needed and new_fact(q, w.text)),
+    ], dtype=np.float64)
