@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with verbatim, cited quotes")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
+                     help="search only documents of this kind (report, news, "
+                     "executive-order, fact-sheet...); repeat for several")
     sub.add_parser("sources", help="list the ingested documents")
     corpus = sub.add_parser("corpus", help="manage the documents the manifest lists")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         _print_report(report)
         return 1 if report.failed else 0
     if args.command == "ask":
-        answer = pipeline.ask(args.question)
+        answer = pipeline.ask(args.question, kinds=args.kinds)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
