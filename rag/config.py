@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
 # index built by older code is never silently reused.
-CHUNKER_VERSION = "2"  # 2: sentence vectors stored
+CHUNKER_VERSION = "3"  # 2: sentence vectors stored; 3: chunks carry their document's kind
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -158,6 +158,21 @@ class AnswerSettings(BaseModel):
     )
 
 
+class FetchSettings(BaseModel):
+    timeout: float = Field(30.0, gt=0.0, le=600.0, description="`rag corpus fetch`: seconds "
+                           "to wait for a connection, or for the server while it sends")
+    retries: int = Field(3, ge=1, le=10, description="tries per address on network errors "
+                         "and 5xx answers (a 4xx fails at once)")
+    backoff: float = Field(1.0, ge=0.0, le=60.0, description="seconds before the first "
+                           "retry; doubled before each further one")
+    quick_connect_timeout: float = Field(
+        3.0, gt=0.0, le=60.0, description="`rag corpus fetch --quick` (what `make run` "
+        "does): seconds to look up and reach a host before it counts as unreachable; "
+        "then nothing is retried and that host's other documents are skipped")
+    quick_timeout: float = Field(15.0, gt=0.0, le=600.0, description="--quick: seconds a "
+                                 "reachable server may pause while sending")
+
+
 class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address `rag serve` listens on")
     port: int = Field(7860, ge=1, le=65535, description="port `rag serve` listens on")
@@ -204,6 +219,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     serve: ServeSettings = ServeSettings()
+    fetch: FetchSettings = FetchSettings()
     llm: LLMSettings = LLMSettings()
 
     @property

@@ -70,11 +70,17 @@ class LexicalIndex:
         n = self._df.get(token, 0)
         return float(np.log(1 + (self.size - n + 0.5) / (n + 0.5)))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None
+               ) -> list[tuple[int, float]]:
+        """The `k` best rows for `query`; with `allowed` (a boolean mask over the rows),
+        only those rows. IDF stays that of the whole index, so a restricted search ranks
+        rows the same way an unrestricted one would."""
         words = [t for t in tokenize(query) if t in self._df]
         if not words or not self.size:
             return []
         scores = self._bm25.get_scores(words)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda p: -p[1])

@@ -18,7 +18,7 @@ from .chunk import chunk_document
 from .confirm import confirm
 from .config import Settings
 from .embed import Embedder, make_embedder
-from .errors import EmptyIndexError, IndexMismatchError, LoadError
+from .errors import EmptyIndexError, IndexMismatchError, LoadError, QuestionError
 from .followup import is_follow_up, last_user_question, rewrite
 from .generate import Generator, SupportChecker, compose, rewrite_with_model, timings
 from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
@@ -224,27 +224,32 @@ class Pipeline:
         idf = retriever.lexical.idf
         return ExtractiveAnswerer(cfg, vectors, idf, idf("\u2400"), sentences, learned)
 
-    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None,
+            kinds: Sequence[str] | None = None) -> Answer:
         """Answer one question with verified quotes, or refuse.
 
         `history` is the conversation so far (`{"role", "content"}` turns); a
         follow-up is rewritten into a standalone question, which is what the
-        returned `Answer.question` holds. Raises `QuestionError` for an unusable
-        question, `EmptyIndexError` when nothing is indexed and `ConfigError` when
+        returned `Answer.question` holds. `kinds` (e.g. ["report"]) restricts the
+        search to documents of those kinds; None or empty searches everything.
+        Raises `QuestionError` for an unusable question or a kind the index does
+        not hold, `EmptyIndexError` when nothing is indexed and `ConfigError` when
         llm mode's model cannot be used.
         """
-        for event in self.ask_stream(question, history):
+        for event in self.ask_stream(question, history, kinds):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ended without an answer")
 
-    def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None
-                   ) -> Iterator[Token | Answer]:
+    def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None,
+                   kinds: Sequence[str] | None = None) -> Iterator[Token | Answer]:
         """Like `ask`, but in llm mode yields the generated text as it comes (`Token`s)
         before the checked `Answer`, which is always the last event."""
         t0 = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
+        # `kinds` changes the answer: it belongs in any answer-cache key with the question.
+        kinds = _check_kinds(loaded, kinds)
         text = self._standalone(text, history, loaded)
         if self.settings.answer.injection_guard and looks_like_injection(text):
             # The extractive path cannot be steered by a question, but answering
@@ -254,7 +259,7 @@ class Pipeline:
                          citations=(), timings_ms=timings(t0, t1, t1), status="not_covered")
             return
         query_vector = self.embedder.embed([text])[0]
-        hits, ranked = self._retrieve(loaded, text, query_vector)
+        hits, ranked = self._retrieve(loaded, text, query_vector, kinds=kinds)
         t1 = time.perf_counter()
         # The refusal decision is made here, before any generation.
         drafted = loaded.answerer.answer(text, query_vector, ranked, loaded.docs)
@@ -269,19 +274,25 @@ class Pipeline:
             return
         yield from compose(loaded.generator, base, drafted.admitted, loaded.docs, t0, t1)
 
-    def retrieve(self, question: str, top_k: int | None = None) -> list[Hit]:
+    def retrieve(self, question: str, top_k: int | None = None,
+                 kinds: Sequence[str] | None = None) -> list[Hit]:
         """The passages for a standalone question, best first (hybrid search, then
-        sentence reranking): what answers are built from. Raises `QuestionError`
-        for an unusable question and `EmptyIndexError` when nothing is indexed."""
+        sentence reranking): what answers are built from; with `kinds`, only from
+        documents of those kinds. Raises `QuestionError` for an unusable question or
+        an unknown kind, and `EmptyIndexError` when nothing is indexed."""
         text = clean_question(question, self.settings.max_question_chars)
-        return self._retrieve(self._load(), text, self.embedder.embed([text])[0], top_k)[0]
+        loaded = self._load()
+        return self._retrieve(loaded, text, self.embedder.embed([text])[0], top_k,
+                              _check_kinds(loaded, kinds))[0]
 
     def _retrieve(self, loaded: _Loaded, text: str, query_vector: np.ndarray,
-                  top_k: int | None = None) -> tuple[list[Hit], list[Candidate]]:
+                  top_k: int | None = None, kinds: tuple[str, ...] | None = None
+                  ) -> tuple[list[Hit], list[Candidate]]:
         """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
         r = self.settings.retrieval
         k = top_k or r.top_k
-        pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k))
+        pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k),
+                                       kinds=kinds)
         ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
         hits = loaded.scorer.rerank(pool, ranked, k) if r.rerank else pool[:k]
         kept = {h.chunk.chunk_id for h in hits}
@@ -329,6 +340,14 @@ class Pipeline:
             return []
         return sorted((d.info for d in self.store.documents().values()), key=lambda i: i.doc_id)
 
+    def kinds(self) -> list[str]:
+        """The kinds of document in the index (e.g. news, report), sorted; empty when
+        nothing is indexed."""
+        try:
+            return _known_kinds(self._load())
+        except EmptyIndexError:
+            return []
+
     def warm_up(self) -> None:
         """Load the index and the model now, so the first question is not the slow one.
         Raises `EmptyIndexError` when nothing is indexed."""
@@ -350,6 +369,23 @@ class Pipeline:
         docs, chunks = self.store.counts()
         return {"documents": docs, "chunks": chunks, "embedding_model": self.embedder.name}
 
+
+def _known_kinds(loaded: _Loaded) -> list[str]:
+    return sorted({doc.info.kind for doc in loaded.docs.values()})
+
+
+def _check_kinds(loaded: _Loaded, kinds: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The requested kinds, deduplicated (None: every kind). Raises `QuestionError`
+    naming the known kinds when one is not in the index."""
+    if not kinds:
+        return None
+    known = _known_kinds(loaded)
+    unknown = [k for k in dict.fromkeys(kinds) if k not in known]
+    if unknown:
+        raise QuestionError(
+            f"unknown kind of source {', '.join(repr(k) for k in unknown)}; the index "
+            f"holds: {', '.join(known)}")
+    return tuple(sorted(set(kinds)))
 
 
 def _embed_all(embedder: Embedder, texts: list[str], step: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ class HybridRetriever:
     chunks: dict[str, Chunk]
     lexical: LexicalIndex
     _order: list[str]
+    _row_kinds: np.ndarray  # the document kind of each BM25 row, for restricted searches
 
     @classmethod
     def build(cls, store: ChunkStore, settings: RetrievalSettings,
@@ -42,14 +44,19 @@ class HybridRetriever:
         titles = {d: doc.info.title for d, doc in docs.items()}
         order = [c.chunk_id for c in chunks]
         lexical = LexicalIndex([f"{titles.get(c.doc_id, '')}\n{c.text}" for c in chunks])
-        return cls(store, settings, {c.chunk_id: c for c in chunks}, lexical, order)
+        kinds = np.array([docs[c.doc_id].info.kind for c in chunks], dtype=object)
+        return cls(store, settings, {c.chunk_id: c for c in chunks}, lexical, order, kinds)
 
-    def search(self, question: str, query_vector: np.ndarray, top_k: int | None = None) -> list[Hit]:
-        """Return up to `top_k` hits, best first, each with its dense and BM25 ranks."""
+    def search(self, question: str, query_vector: np.ndarray, top_k: int | None = None,
+               kinds: Sequence[str] | None = None) -> list[Hit]:
+        """Return up to `top_k` hits, best first, each with its dense and BM25 ranks.
+        With `kinds`, both sides see only chunks of documents of those kinds."""
         s = self.settings
-        dense = [cid for cid, _ in self.store.dense_search(query_vector, s.dense_k)
+        dense = [cid for cid, _ in self.store.dense_search(query_vector, s.dense_k, kinds)
                  if cid in self.chunks]
-        lexical = [self._order[row] for row, _ in self.lexical.search(question, s.lexical_k)]
+        allowed = np.isin(self._row_kinds, list(kinds)) if kinds else None
+        lexical = [self._order[row] for row, _ in
+                   self.lexical.search(question, s.lexical_k, allowed)]
         fused = rrf([(dense, s.dense_weight), (lexical, s.lexical_weight)], s.rrf_k)
         dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
         lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}

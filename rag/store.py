@@ -1,7 +1,8 @@
 """The Chroma index: chunk vectors (through langchain-chroma) and full document texts.
 
 Three collections share one Chroma client:
-- `<name>-chunks`: one record per chunk, its vector, and offsets as metadata;
+- `<name>-chunks`: one record per chunk, its vector, and offsets and its document's
+  kind (report, news...) as metadata, so a search can be restricted to some kinds;
   it also records the embedding/chunking fingerprint in its metadata.
 - `<name>-sentences`: one vector per sentence of every chunk (id
   `<chunk_id>#<i>`), so reranking and quote selection need no embedding at
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -237,7 +238,7 @@ class ChunkStore:
                 ids=[c.chunk_id for c in batch],
                 embeddings=vectors[i:i + step],
                 documents=[c.text for c in batch],
-                metadatas=[_chunk_meta(c, doc.content_hash) for c in batch],
+                metadatas=[_chunk_meta(c, doc.content_hash, doc.info.kind) for c in batch],
             )
         ids = [sentence_id(c.chunk_id, i) for c in chunks for i in range(len(c.sentences))]
         for i in range(0, len(ids), step):
@@ -300,17 +301,26 @@ class ChunkStore:
         vectors = got["embeddings"] if got["embeddings"] is not None else []
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], vectors)}
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) of the `k` nearest chunks, best first."""
+    def dense_search(self, vector: np.ndarray, k: int, kinds: Sequence[str] | None = None
+                     ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the `k` nearest chunks, best first; with
+        `kinds`, only chunks of documents of those kinds (a Chroma `where` filter)."""
         if self._lc is None:
             raise RuntimeError("ChunkStore.open() was not called")
         total = self.counts()[1]
         if total == 0:
             return []
         found = self._lc.similarity_search_by_vector_with_relevance_scores(
-            vector.tolist(), k=min(k, total))
+            vector.tolist(), k=min(k, total), filter=kind_filter(kinds))
         # LangChain hands back Chroma's cosine *distance* here, despite the name.
         return [(str(doc.id), 1.0 - float(distance)) for doc, distance in found]
+
+
+def kind_filter(kinds: Sequence[str] | None) -> dict[str, Any] | None:
+    """The Chroma `where` clause keeping chunks of these kinds (None: no filter)."""
+    if not kinds:
+        return None
+    return {"kind": {"$in": sorted(set(kinds))}}
 
 
 def sentence_id(chunk_id: str, index: int) -> str:
@@ -327,9 +337,10 @@ def _pages(col: Collection, include: list[str]) -> Iterator[dict[str, Any]]:
         offset += len(got["ids"])
 
 
-def _chunk_meta(chunk: Chunk, content_hash: str) -> dict[str, Any]:
+def _chunk_meta(chunk: Chunk, content_hash: str, kind: str) -> dict[str, Any]:
     return {
-        "doc_id": chunk.doc_id, "content_hash": content_hash, "index": chunk.index, "start": chunk.start,
+        "doc_id": chunk.doc_id, "content_hash": content_hash, "kind": kind,
+        "index": chunk.index, "start": chunk.start,
         "end": chunk.end, "page": chunk.page if chunk.page is not None else -1,
         "sentences": json.dumps([[s.start, s.end] for s in chunk.sentences]),
     }

@@ -80,6 +80,11 @@ def _host_page(chat_url: str) -> FastAPI:
                 f'<script src="{chat_url}/embed.js" data-height="600"></script>'
                 f"<p id='after'>More article text.</p></body></html>")
 
+    @app.get("/harbor-only", response_class=HTMLResponse)
+    def harbor_only() -> str:  # the widget restricted to one kind of source
+        return (f'<!doctype html><html><head><title>Harbor</title></head><body>'
+                f'<script src="{chat_url}/embed.js" data-kinds="other"></script></body></html>')
+
     @app.get("/probe", response_class=HTMLResponse)
     def probe() -> str:
         return "<!doctype html><title>probe</title>"
@@ -202,3 +207,29 @@ def test_markup_in_documents_and_questions_stays_inert(page, site) -> None:  # t
     for f in page.frames:
         assert f.evaluate("() => window.__xss") is None
     assert page.locator("#chat img, #context img").count() == 0
+
+
+def test_kind_selector_and_data_kinds_restrict_the_search(page, site) -> None:  # type: ignore[no-untyped-def]
+    """The news article answers this; with only "other" (the harbor bulletin) ticked
+    in the chat, or set by data-kinds on the widget, it must not be quoted."""
+    page.goto(site["chat"] + "/")
+    selector = page.locator("#kinds")
+    selector.wait_for(timeout=20_000)
+    assert {"news", "other"} <= set(selector.locator("label").all_inner_texts())
+    selector.get_by_label("other").check()
+    _ask_in_chat(page, "Who drafted the policy directive?")
+    reply = page.locator("#chat .message").filter(
+        has_text=re.compile("Sources|Not covered")).last
+    reply.wait_for(timeout=60_000)
+    assert "Gene Hamilton" not in page.locator("#chat").inner_text()
+    page.goto(site["host"] + "/harbor-only")
+    assert "kinds=other" in page.locator("iframe").get_attribute("src")
+    frame = page.frame_locator("iframe")
+    frame.locator("#q").fill("Who drafted the policy directive?")
+    frame.locator("button[type=submit]").click()
+    frame.locator(".a:not(.pending)").wait_for(timeout=60_000)
+    assert "Gene Hamilton" not in frame.locator("#log").inner_text()
+    frame.locator("#q").fill("What did the harbor council approve?")
+    frame.locator("button[type=submit]").click()
+    frame.locator("blockquote").first.wait_for(timeout=60_000)
+    assert "dredging budget" in frame.locator("#log").inner_text()

@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -30,6 +30,9 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(max_length=100_000)
     history: list[Turn] = Field(default_factory=list, max_length=50)
+    kinds: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        None, max_length=10, description="search only documents of these kinds, e.g. "
+        '["report"]; absent or empty: all')
 
 
 class FeedbackRequest(BaseModel):
@@ -58,7 +61,8 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
         if not slots.acquire(timeout=serve.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         try:
-            answer = pipeline.ask(req.question, [t.model_dump() for t in req.history])
+            answer = pipeline.ask(req.question, [t.model_dump() for t in req.history],
+                                  req.kinds)
         except QuestionError as exc:
             return _error(400, str(exc))
         except EmptyIndexError as exc:
@@ -77,7 +81,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         history = [t.model_dump() for t in req.history]
         try:
-            events = pipeline.ask_stream(req.question, history)
+            events = pipeline.ask_stream(req.question, history, req.kinds)
             first = next(events)  # surface a bad question as a plain 400, before streaming
         except QuestionError as exc:
             slots.release()

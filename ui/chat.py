@@ -46,13 +46,15 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
     """The chat page; every answer comes from `pipeline.ask`."""
 
     def respond(message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]],
-                answers: dict[int, dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+                answers: dict[int, dict[str, Any]], kinds: list[str] | None = None
+                ) -> Iterator[tuple[Any, ...]]:
         """Streams: in llm mode the draft text appears as it is generated; the
-        checked answer with its quotes and sources replaces it when complete."""
+        checked answer with its quotes and sources replaces it when complete.
+        `kinds`: the kinds of source ticked in the selector (none: all)."""
         chat, turns, answers = list(chat or []), list(turns or []), dict(answers or {})
         same = (gr.update(), gr.update())
         try:
-            events = pipeline.ask_stream(message, turns)
+            events = pipeline.ask_stream(message, turns, kinds or None)
             draft = ""
             for event in events:
                 if isinstance(event, Token):
@@ -107,6 +109,16 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                         answer["citations"])
         gr.Info("Thanks: feedback recorded.")
 
+    def known_kinds() -> list[str]:
+        try:
+            return pipeline.kinds()
+        except RagError:  # an index built with other settings: asking reports it
+            return []
+
+    def offer_kinds() -> Any:
+        known = known_kinds()
+        return gr.update(choices=known, visible=bool(known))
+
     with gr.Blocks(title="Zero-tolerance report: quoted answers", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
         turns = gr.State([])
@@ -122,6 +134,10 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("New conversation", elem_id="clear")
+                known = known_kinds()
+                kinds = gr.CheckboxGroup(choices=known, label="Search only in",
+                                         info="None ticked: every kind of source",
+                                         elem_id="kinds", visible=bool(known))
                 gr.Examples(EXAMPLES, inputs=box, label="Examples")
             with gr.Column(scale=2):
                 picker = gr.Radio(choices=[], label="Check a quote in context",
@@ -129,8 +145,11 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                 context = gr.HTML("<p>Ask a question; its quotes can be checked here.</p>",
                                   elem_id="context")
         outputs = [box, chatbot, turns, answers, picker, context]
-        ask.click(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
-        box.submit(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
+        inputs = [box, chatbot, turns, answers, kinds]
+        ask.click(respond, inputs, outputs, concurrency_id="ask")
+        box.submit(respond, inputs, outputs, concurrency_id="ask")
+        # The index may have changed since the app started (an ingest): offer what it holds now.
+        demo.load(offer_kinds, None, kinds)
         picker.change(show_context, [picker, chatbot, answers], context)
         chatbot.like(record, [answers], None)
         clear.click(lambda: ("", [], [], {}, gr.update(choices=[], visible=False),

@@ -6,6 +6,9 @@
   var input = document.getElementById("q");
   var button = form.querySelector("button");
   var history = [];
+  // Set by the embed script's data-kinds: search only these kinds of source.
+  var kinds = (new URLSearchParams(location.search).get("kinds") || "").split(",")
+    .filter(function (k) { return k; });
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -62,7 +65,8 @@
     fetch("api/ask", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({question: question, history: history})
+      body: JSON.stringify(kinds.length ? {question: question, history: history, kinds: kinds}
+                                        : {question: question, history: history})
     }).then(function (r) {
       return r.json().then(function (data) { return {ok: r.ok, data: data}; });
     }).then(function (res) {
