@@ -3,13 +3,14 @@
     python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer_scorer.json]
 
 Every dev question is asked through `Pipeline.evidence` (the same path as users'
-questions). For each: the model's score of its best window, whether that window
-shows an expected phrase (unanswerable questions: never), and the closest
-sentence's similarity. Then, frozen into the artefact:
+questions). For each: the answer model's probability, whether the quotes an answer
+would show hold an expected phrase (unanswerable questions: never), and the
+closest sentence's similarity. Then, frozen into the artefact:
 - an isotonic map from score to P(right) (pool-adjacent-violators);
 - `answered`: the lowest confidence at which the dev answers at or above it are
-  right at least `--precision` of the time (a margin above the 0.90 target, since
-  unseen questions score lower than the set the bar is fitted on);
+  right at least `--precision` of the time (0.90, the product's target; higher
+  targets leave almost no dev answer above the bar with today's scorer, see
+  evals/README.md);
 - `relevant`: a closest-sentence similarity under which only a small share
   (`--max-not-covered`) of dev's answerable questions fall: below it, not covered.
 No other question set is read here (evals/README.md, the protocol).
@@ -26,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import Pipeline, Settings
+from rag.answer import shown_windows
 from rag.guard import looks_like_injection
 from rag.scorer import DEFAULT_ARTEFACT
 
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, default=Path("evals/questions.jsonl"))
     parser.add_argument("--artefact", type=Path, default=DEFAULT_ARTEFACT)
-    parser.add_argument("--precision", type=float, default=0.95)
+    parser.add_argument("--precision", type=float, default=0.90)
     parser.add_argument("--max-not-covered", type=float, default=0.02)
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args(argv)
@@ -75,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for q in tqdm(questions, desc="calibrating", unit="question"):
             ev = pipeline.evidence(q.question)
-            top = shown_text(ev.windows[0].quote) if ev.windows else ""
+            # What an answer would show: the labels are about exactly that.
+            top = " ".join(shown_text(w.quote)
+                           for w in shown_windows(ev, "answered", settings.answer))
             right = q.answerable and any(fold(e) in fold(top) for e in q.expect)
             rows.append((ev.strength, float(right), ev.closest, q.answerable))
     p = np.array([r[0] for r in rows])

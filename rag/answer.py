@@ -23,7 +23,7 @@ from .guard import looks_like_injection
 from .features import QuestionInfo, WindowText, analyse, features, terms_of
 from .rerank import Candidate, SentenceVectors
 from .scorer import LearnedScorer, question_row
-from .types import AnswerStatus, Citation, Document
+from .types import AnswerStatus, Citation, Document, Span
 from .verify import verified
 from .windows import DocSentences, Window, windows_around
 from .years import document_years, years_in
@@ -120,11 +120,7 @@ class ExtractiveAnswerer:
             return Drafted(NOT_COVERED, [], "not_covered", 0.0, ev.strength, ev.ranked)
         confidence = self._scorer.calibrated(ev.strength)
         status: AnswerStatus = "answered" if confidence >= bars.answered else "uncertain"
-        best = ev.windows[0].p
-        # An answer keeps further quotes the ranker rates nearly as likely as the best;
-        # an uncertain one shows the closest few.
-        floor = best + math.log(self._settings.quote_share) if status == "answered" else -math.inf
-        chosen = _distinct([s for s in ev.windows if s.p >= floor], self._settings.max_quotes)
+        chosen = shown_windows(ev, status, self._settings)
         citations = cite([s.quote for s in chosen], docs)
         if not citations:
             return Drafted(NOT_COVERED, [], "not_covered", 0.0, ev.strength, ev.ranked)
@@ -157,6 +153,7 @@ class ExtractiveAnswerer:
         """Windows around the best sentences, scored by the learned model, best first.
         (Training reads the same windows and features, so what is fitted is what runs.)"""
         cores = [c for c in ranked[:_CORES] if c.doc_id in self._sentences]
+        position = {(c.doc_id, c.span): i for i, c in enumerate(ranked, start=1)}
         found: dict[tuple[str, int, int], tuple[Window, float]] = {}
         for cand in cores:
             sents = self._sentences[cand.doc_id]
@@ -173,7 +170,7 @@ class ExtractiveAnswerer:
             return []
         sims = self._sims(query_vector, [w for w, _ in found.values()])
         q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0))
-        texts = [(w, self._window_text(w, hand, sims, docs[w.doc_id]))
+        texts = [(w, self._window_text(w, hand, sims, docs[w.doc_id], position))
                  for w, hand in found.values()]
         best_lex = max(_lex(q, t.text) for _, t in texts)
         x = np.stack([features(q, t, best_lex) for _, t in texts])
@@ -194,8 +191,10 @@ class ExtractiveAnswerer:
         return dict(zip(keys, (vectors @ query_vector).tolist()))
 
     def _window_text(self, w: Window, hand: float, sims: dict[tuple[str, int], float],
-                     doc: Document) -> WindowText:
+                     doc: Document, position: dict[tuple[str, Span], int]) -> WindowText:
         sents = self._sentences[w.doc_id]
+        hand_rank = min((position.get((w.doc_id, sents.sentences[i].span), 999)
+                         for i in w.members), default=999)
         members = [sents.text(i) for i in w.members]
         lead = [sents.text(w.lead)] if w.lead is not None else []
         context = [sents.text(i) for i in _around(w, len(sents.sentences))
@@ -208,7 +207,7 @@ class ExtractiveAnswerer:
             doc_terms=terms_of(doc.text), title_terms=terms_of(doc.info.title),
             sentences=len(w.members), has_lead=w.lead is not None, chars=w.end - w.start,
             rank=w.hit.rank, dense_rank=w.hit.dense_rank, lexical_rank=w.hit.lexical_rank,
-            hand_score=hand)
+            hand_score=hand, hand_rank=hand_rank)
 
     def _quotable(self, w: Window) -> Quotable:
         sents = self._sentences[w.doc_id]
@@ -232,6 +231,17 @@ class ExtractiveAnswerer:
             return Drafted(NOT_COVERED, [], "not_covered", 0.0, best, ranked)
         return Drafted(" ".join(_quoted(c) for c in citations), citations, "answered",
                        min(1.0, max(0.0, best)), best, ranked)
+
+
+def shown_windows(ev: Evidence, status: AnswerStatus,
+                  settings: AnswerSettings) -> list[ScoredWindow]:
+    """The windows quoted: an answer keeps further quotes the ranker rates nearly as
+    likely as the best; an uncertain one shows the closest few."""
+    if not ev.windows:
+        return []
+    floor = (ev.windows[0].p + math.log(settings.quote_share) if status == "answered"
+             else -math.inf)
+    return _distinct([s for s in ev.windows if s.p >= floor], settings.max_quotes)
 
 
 def _lex(q: QuestionInfo, text: str) -> float:

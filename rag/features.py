@@ -33,7 +33,7 @@ NAMES = (
     "numbers_missing_doc", "type_needed", "type_found", "type_missing", "role_not_name",
     "modal", "q_outcome", "modal_outcome", "title_share", "novelty", "sentences", "has_lead",
     "length", "rank_inv", "dense_inv", "lexical_inv", "hand_score", "q_terms",
-    "q_person", "q_date", "q_number", "q_reason", "type_new",
+    "q_person", "q_date", "q_number", "q_reason", "type_new", "hand_rank_inv",
 )
 
 _Q_TYPES = (
@@ -182,6 +182,7 @@ class WindowText:
     dense_rank: int | None
     lexical_rank: int | None
     hand_score: float
+    hand_rank: int  # best position of its sentences in the hand-set sentence ranking
 
 
 def _coverage(q: QuestionInfo, terms: frozenset[str] | set[str]) -> float:
@@ -218,5 +219,5 @@ def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
         1.0 / w.lexical_rank if w.lexical_rank else 0.0, w.hand_score,
         min(len(q.weights), 12) / 12.0, float(q.qtype == "person"),
         float(q.qtype in ("date", "duration")), float(q.qtype == "number"),
-        float(q.qtype == "reason"), float(needed and new_fact(q, w.text)),
+        float(q.qtype == "reason"), float(needed and new_fact(q, w.text)), 1.0 / w.hand_rank,
     ], dtype=np.float64)
