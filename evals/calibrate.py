@@ -11,8 +11,8 @@ closest sentence's similarity. Then, frozen into the artefact:
   right at least `--precision` of the time (0.90, the product's target; higher
   targets leave almost no dev answer above the bar with today's scorer, see
   evals/README.md);
-- `relevant`: a closest-sentence similarity under which only a small share
-  (`--max-not-covered`) of dev's answerable questions fall: below it, not covered.
+- `relevant`: the closest-sentence similarity under which a question is not
+  covered: midway between dev's off-topic questions and its answerable ones.
 No other question set is read here (evals/README.md, the protocol).
 """
 
@@ -56,6 +56,19 @@ def answered_bar(conf: np.ndarray, right: np.ndarray, precision: float, min_n: i
     return float(min(ok, default=1.0))
 
 
+def relevant_bar(answerable: np.ndarray, off_topic: np.ndarray, share: float) -> float:
+    """Not covered means "as far from the documents as an off-topic question": the
+    bar sits midway between the closest off-topic question and the farthest
+    answerable one. (A quantile of dev's answerable questions alone, tried first,
+    sat too high for tersely worded questions: on-topic questions then went
+    unanswered instead of being shown as uncertain.) Without a gap, or without
+    off-topic questions, it falls back to that quantile."""
+    fallback = float(np.quantile(answerable, share))
+    if not off_topic.size or off_topic.max() >= answerable.min():
+        return min(fallback, float(off_topic.max())) if off_topic.size else fallback
+    return float((off_topic.max() + answerable.min()) / 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=Path, default=Path("evals/questions.jsonl"))
@@ -81,14 +94,16 @@ def main(argv: list[str] | None = None) -> int:
             top = " ".join(shown_text(w.quote)
                            for w in shown_windows(ev, "answered", settings.answer))
             right = q.answerable and any(fold(e) in fold(top) for e in q.expect)
-            rows.append((ev.strength, float(right), ev.closest, q.answerable))
+            rows.append((ev.strength, float(right), ev.closest, q.answerable,
+                         q.category == "off-topic"))
     p = np.array([r[0] for r in rows])
     right = np.array([r[1] for r in rows])
     closest = np.array([r[2] for r in rows if r[3]])
+    off_topic = np.array([r[2] for r in rows if r[4]])
     knots_x, knots_y = isotonic(p, right)
     conf = np.interp(p, knots_x, knots_y)
     bars = {"answered": answered_bar(conf, right, args.precision, min_n=10),
-            "relevant": float(np.quantile(closest, args.max_not_covered))}
+            "relevant": relevant_bar(closest, off_topic, args.max_not_covered)}
     data["calibration"] = {"x": knots_x, "y": knots_y}
     data["bars"] = bars
     kept = conf >= bars["answered"]
