@@ -1,0 +1,163 @@
+"""A report-grade PDF (tests/fixtures/report) read the way a person reads it.
+
+The fixture is generated once per session; `Layout` says where the generator put
+each hyphenated word, footnote and page-crossing sentence, and the assertions
+check the stored text (what is chunked and quoted) against it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from evals.questions import load_questions
+from rag.chunk import chunk_document
+from rag.config import ChunkSettings
+from rag.load import load_document
+from rag.manifest import load_manifest
+from rag.pdf import join_lines
+from rag.types import Document
+from tests.fixtures.report import content as C
+from tests.fixtures.report.make_report import Layout, build
+
+from .conftest import PROJECT_CORPUS, ROOT, make_settings
+
+QUESTIONS = ROOT / "evals" / "report.jsonl"
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Layout]:
+    path = tmp_path_factory.mktemp("report") / "oig-fixture-report.pdf"
+    return path, build(path)
+
+
+@pytest.fixture(scope="session")
+def doc(report: tuple[Path, Layout]) -> Document:
+    return load_document(report[0], load_manifest(PROJECT_CORPUS / "sources.toml"))
+
+
+def _page(doc: Document, n: int) -> str:
+    end = doc.page_starts[n] if n < len(doc.page_starts) else len(doc.text)
+    return doc.text[doc.page_starts[n - 1]:end]
+
+
+def _on_page(doc: Document, text: str, page: int) -> bool:
+    return any(doc.page_at(m.start()) == page for m in re.finditer(re.escape(text), doc.text))
+
+
+def test_the_fixture_has_what_a_long_report_has(report: tuple[Path, Layout]) -> None:
+    path, layout = report
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages]
+    assert len(pages) == layout.pages >= 60
+    assert all(C.HEADER[1] in text and "Page " in text for text in pages)
+    assert "Page iii" in pages[2] and "Page 1" in pages[3]  # roman, then arabic
+    assert "Table of Contents" in pages[1] and "IV. Findings on Planning" in pages[1]
+    assert len(layout.notes) >= 20 and len(layout.hyphenated) >= 20
+    assert {w for w, _ in layout.compounds_broken} >= {"family-unit", "full-time"}
+    assert layout.page_crossings and layout.column_crossings
+
+
+def test_running_headers_footers_and_page_numbers_are_removed(doc: Document) -> None:
+    assert C.HEADER[0] not in doc.text and C.HEADER[1] not in doc.text
+    assert not re.search(r"\bPage [0-9ivx]+\b", doc.text)
+    assert not re.search(r"(?m)^(?:\d+|[ivx]+)$", doc.text)  # no bare page number
+    # The report number printed on the title page is content, and stays.
+    assert _page(doc, 1).count(C.REPORT_NO) == 1
+
+
+def test_line_end_hyphens_are_joined_and_real_hyphens_kept(report: tuple[Path, Layout],
+                                                           doc: Document) -> None:
+    _, layout = report
+    for word, page in layout.hyphenated:
+        assert word in _page(doc, page), word
+    assert not re.search(r"[a-z]- [a-z]", doc.text)
+    for word, page in layout.compounds_broken:
+        assert word in _page(doc, page), word
+        assert word.replace("-", "") not in doc.text
+
+
+@pytest.mark.parametrize(("head", "tail", "joined"), [
+    ("the pro-", "secution", "the prosecution"),        # no word "pro" + "secution"
+    ("a family-", "unit case", "a family-unit case"),   # the hyphenated form is used elsewhere
+    ("a case-", "management", "a case-management"),     # both halves are words
+    ("non-", "Federal", "non-Federal"),                 # a capital after the hyphen
+    ("Depart-", "ment", "Department"),                  # the joined word is used elsewhere
+])
+def test_hyphen_rule(head: str, tail: str, joined: str) -> None:
+    vocab = {"family-unit", "case", "management", "department", "the", "a"}
+    assert join_lines(head, tail, vocab) == joined
+
+
+def test_footnotes_are_own_paragraphs_on_their_page(report: tuple[Path, Layout],
+                                                     doc: Document) -> None:
+    _, layout = report
+    paragraphs = set(doc.text.split("\n\n"))
+    for number, text, page in layout.notes:
+        assert f"{number} {text}" in paragraphs, number
+        assert _on_page(doc, f"{number} {text}", page)
+    # The marker after "partner agencies." is gone, not glued to a word or a number.
+    assert "the partner agencies. We reviewed more than 212,000" in doc.text
+    assert not re.search(r"[a-z][.,;)]?\d{1,3}\b", doc.text)
+    chunks = chunk_document(doc, ChunkSettings())
+    note = C.NOTES["note_interview"]
+    assert [c.page for c in chunks if note in c.text] == [layout.notes[0][2]]
+
+
+def test_two_column_summary_reads_in_column_order(report: tuple[Path, Layout],
+                                                  doc: Document) -> None:
+    _, layout = report
+    summary = _page(doc, 3)
+    at = [summary.find(p) for p in C.EXECUTIVE_SUMMARY]
+    assert -1 not in at and at == sorted(at)
+    for sentence in layout.column_crossings:
+        assert sentence in summary
+
+
+def test_sentence_across_a_page_break_is_whole_and_cited_where_it_starts(
+        report: tuple[Path, Layout], doc: Document) -> None:
+    _, layout = report
+    chunks = chunk_document(doc, ChunkSettings())
+    for sentence, page in layout.page_crossings:
+        assert _on_page(doc, sentence, page), sentence
+    estimate = C.FACTS["estimate"].replace("{break} ", "")
+    start = doc.text.index(estimate)
+    assert [c.page for c in chunks if estimate in c.text] == [doc.page_at(start)]
+    assert (estimate, doc.page_at(start)) in layout.page_crossings
+
+
+def test_table_rows_and_bullets_stay_lines(doc: Document) -> None:
+    for row in C.TABLE_ROWS:
+        assert f"\n{' '.join(row)}\n" in doc.text + "\n"
+    assert "\n\n• site visits to the Cedar Basin and Las Palmas courthouses.\n\n" in doc.text
+    assert "\nI. Introduction 1\n" in _page(doc, 2)  # contents: dot leaders dropped
+
+
+def test_question_file_pages_match_the_fixture(doc: Document) -> None:
+    questions = load_questions(QUESTIONS)
+    assert len(questions) >= 30
+    for q in questions:
+        if q.answerable:
+            assert q.page is not None and _on_page(doc, q.evidence, q.page), q.id
+
+
+@pytest.mark.real_model
+def test_eval_on_the_fixture_finds_every_answer_on_its_page(
+        report: tuple[Path, Layout], tmp_path: Path, embedder: object) -> None:
+    from evals.metrics import answer_on_page, evidence_rank, recall_at_k
+    from evals.runner import run_samples
+    from rag import Pipeline
+
+    pipeline = Pipeline(make_settings(tmp_path), embedder=embedder)  # type: ignore[arg-type]
+    added = pipeline.ingest([report[0]], progress=False)
+    assert added.added == ["oig-fixture-report"], added.failed
+    samples = run_samples(pipeline, load_questions(QUESTIONS), progress=False)
+    text = pipeline.stored_documents()["oig-fixture-report"].text
+    answerable = [s for s in samples if s.question.answerable]
+    assert recall_at_k(samples, 5) >= 0.95, [s.question.id for s in answerable
+                                             if (evidence_rank(s) or 99) > 5]
+    assert all(answer_on_page(s, text) for s in answerable), [
+        s.question.id for s in answerable if not answer_on_page(s, text)]
