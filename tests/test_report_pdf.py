@@ -130,8 +130,11 @@ def test_sentence_across_a_page_break_is_whole_and_cited_where_it_starts(
 
 
 def test_table_rows_and_bullets_stay_lines(doc: Document) -> None:
+    # Each table row on its own line, its cells read with their column headings.
+    head = C.TABLE_HEADER
     for row in C.TABLE_ROWS:
-        assert f"\n{' '.join(row)}\n" in doc.text + "\n"
+        line = f"{row[0]}: " + "; ".join(f"{h} {c}" for h, c in zip(head[1:], row[1:]))
+        assert f"\n{line}\n" in doc.text + "\n", line
     assert "\n\n• site visits to the Cedar Basin and Las Palmas courthouses.\n\n" in doc.text
     assert "\nI. Introduction 1\n" in _page(doc, 2)  # contents: dot leaders dropped
 
