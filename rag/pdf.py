@@ -31,6 +31,7 @@ _BULLET = re.compile(r"^[•◦▪‣●■–\-*]\s")
 _LEADER = re.compile(r"\s*(?:\.\s?){4,}\s*")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE_END = ".!?:;\"”’)]"
 
 
@@ -87,7 +88,7 @@ def _kind(line: Line) -> str:
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
     return _SPACES.sub(" ", _LEADER.sub(" ", text)).strip()
 
 
@@ -124,6 +125,8 @@ def _soft_hyphen(head: str, tail: str, vocab: set[str]) -> bool:
 
 def join_lines(left: str, right: str, vocab: set[str]) -> str:
     """Append the next line of a paragraph, undoing line-end hyphenation."""
+    if left.endswith("\u00ad"):  # a soft hyphen: the typesetter's by definition
+        return left[:-1] + right
     head = re.search(r"([^\W\d_]+)-$", left)
     tail = re.match(r"[^\W\d_]+", right)
     if head and tail:
@@ -229,4 +232,4 @@ def _notes(page: PageLines, vocab: set[str]) -> list[Para]:
 
 
 def _page_text(body: list[Para], notes: list[Para]) -> str:
-    return "\n\n".join(p.text for p in body + notes if p.text)
+    return "\n\n".join(p.text.replace("\u00ad", "") for p in body + notes if p.text)

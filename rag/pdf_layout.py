@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from statistics import median
 from typing import Any
 
 # Note references are at most this much smaller than the text they follow...
@@ -21,9 +22,10 @@ _SUPER_RATIO = 0.8
 _SUPER_RAISE = 0.6
 # Lines in this share of the page height at its top or bottom can be running heads.
 _MARGIN_SHARE = 0.1
-_PAGE_NUMBER = re.compile(r"^(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s+of\s+\d{1,4})?$",
-                          re.IGNORECASE)
-_ROMAN = re.compile(r"\b[ivxlcdm]{1,7}\b")
+_NUMBERING = r"(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?"
+_PAGE_NUMBER = re.compile(rf"^{_NUMBERING}$", re.IGNORECASE)
+_NUMBER_AT_START = re.compile(rf"^{_NUMBERING}\s*[|·•–—-]?\s+")
+_NUMBER_AT_END = re.compile(rf"\s+[|·•–—-]?\s*{_NUMBERING}$")
 _MARKER = re.compile(r"^(?:\d{1,3}|[*†‡§])$")
 
 
@@ -119,29 +121,42 @@ def line_text(line: Line, keep_label: bool = False) -> str:
 
 
 def _key(text: str) -> str:
-    """What a running head looks like on every page: digits and numerals masked."""
-    text = re.sub(r"\d+", "#", " ".join(text.lower().split()))
-    return _ROMAN.sub("#", text)
+    """What a running head looks like on every page: its page number (at either end)
+    left out. Numbers inside the line are kept, so that similar lines of content
+    ("Item 3: ...") are not taken for one repeated head."""
+    text = " ".join(text.lower().split())
+    text = _NUMBER_AT_START.sub("", text)
+    return _NUMBER_AT_END.sub("", text)
+
+
+def _edges(lines: list[Line], height: float) -> list[Line]:
+    """The lines that can be running heads: at most two at the top and two at the
+    bottom, set apart from the body by more than its line spacing, near the edge."""
+    gaps = [a.y - b.y for a, b in zip(lines, lines[1:], strict=False)]
+    if not gaps:
+        return lines
+    same = [g for g, a, b in zip(gaps, lines, lines[1:], strict=False) if a.size == b.size]
+    wide = 1.4 * (median(same) if same else min(gaps))
+    top = next((i + 1 for i in range(min(2, len(gaps))) if gaps[i] > wide), 0)
+    bottom = next((i + 1 for i in range(len(gaps) - 1, max(len(gaps) - 3, -1), -1)
+                   if gaps[i] > wide), len(lines))
+    band = _MARGIN_SHARE * height
+    # A line opening with a note number is a footnote ("14 Id."), content however often
+    # it repeats.
+    return [ln for ln in lines[:top] + lines[max(bottom, top):]
+            if (ln.y >= lines[0].y - band or ln.y <= lines[-1].y + band)
+            and not ln.frags[0].superscript]
 
 
 def strip_running_heads(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
     """Drop page numbers and lines repeated at the top or bottom of many pages."""
-    margin: list[list[Line]] = []
-    for lines, height in zip(pages, heights, strict=True):
-        bottom = min((ln.y for ln in lines), default=0.0)
-        top = max((ln.y for ln in lines), default=0.0)
-        band = _MARGIN_SHARE * height
-        # Only the two outermost lines at each edge, and never a line opening with a
-        # note number: repeated short notes ("Id.") are content, not furniture.
-        outer = lines[:2] + lines[-2:] if len(lines) > 4 else lines
-        margin.append([ln for ln in outer if (ln.y >= top - band or ln.y <= bottom + band)
-                       and not ln.frags[0].superscript])
-    counts = Counter(k for lines in margin for k in {_key(line_text(ln)) for ln in lines})
+    edges = [_edges(lines, height) for lines, height in zip(pages, heights, strict=True)]
+    counts = Counter(k for lines in edges for k in {_key(line_text(ln)) for ln in lines})
     # A head seen on a quarter of the pages (at least 3) is furniture, not content;
     # a quarter so that heads alternating between odd and even pages count too.
     repeated = {k for k, n in counts.items() if n >= max(3, len(pages) // 4)}
     out = []
-    for lines, edge in zip(pages, margin, strict=True):
+    for lines, edge in zip(pages, edges, strict=True):
         drop = {id(ln) for ln in edge
                 if _key(line_text(ln)) in repeated or _PAGE_NUMBER.match(line_text(ln).strip())}
         out.append([ln for ln in lines if id(ln) not in drop])

@@ -164,3 +164,35 @@ def test_eval_on_the_fixture_finds_every_answer_on_its_page(
                                              if (evidence_rank(s) or 99) > 5]
     assert all(answer_on_page(s, text) for s in answerable), [
         s.question.id for s in answerable if not answer_on_page(s, text)]
+
+
+def test_soft_hyphen_always_joins() -> None:
+    assert join_lines("the pro\u00ad", "secution", set()) == "the prosecution"
+
+
+def test_a_plainer_pdf_loses_only_its_running_heads(tmp_path: Path) -> None:
+    """fpdf2's own header()/footer() hooks and multi_cell text: another producer's shape."""
+    from fpdf import FPDF
+
+    class Memo(FPDF):
+        def header(self) -> None:
+            self.set_font("helvetica", size=8)
+            self.cell(0, 10, "Harbor Commission - internal memo", align="C")
+            self.ln(14)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("helvetica", size=8)
+            self.cell(0, 10, f"Page {self.page_no()}/{{nb}}", align="C")
+
+    pdf = Memo()
+    pdf.set_font("helvetica", size=11)
+    paragraphs = [f"Item {n}: the commission approved {n * 7} new mooring permits for basin "
+                  f"{n} after a long debate about dredging and fees." for n in range(1, 5)]
+    for text in paragraphs:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(tmp_path / "memo.pdf"))
+    doc = load_document(tmp_path / "memo.pdf", load_manifest(PROJECT_CORPUS / "sources.toml"))
+    assert doc.text.split("\n\n") == paragraphs
+    assert [doc.page_at(doc.text.index(p)) for p in paragraphs] == [1, 2, 3, 4]
