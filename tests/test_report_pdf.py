@@ -196,3 +196,19 @@ def test_a_plainer_pdf_loses_only_its_running_heads(tmp_path: Path) -> None:
     doc = load_document(tmp_path / "memo.pdf", load_manifest(PROJECT_CORPUS / "sources.toml"))
     assert doc.text.split("\n\n") == paragraphs
     assert [doc.page_at(doc.text.index(p)) for p in paragraphs] == [1, 2, 3, 4]
+
+
+def test_page_accuracy_counts_a_relevant_quote_on_the_given_page() -> None:
+    from evals.metrics import Sample, page_accuracy, summarize
+    from evals.questions import EvalQuestion
+
+    def sample(page: int | None, cited: int) -> Sample:
+        q = EvalQuestion("q", "When?", True, ("May 2",), "dated May 2", "d", page=page)
+        quote = {"doc_id": "d", "page": cited, "start": 0, "end": 11, "quote": "dated May 2"}
+        return Sample(q, {"refused": False, "answer": "", "citations": [quote]}, (), 1.0, 1.0)
+
+    texts = {"d": "dated May 2"}
+    assert page_accuracy([sample(3, 3), sample(3, 4), sample(None, 1)], texts) == 0.5
+    assert "answer_page_accuracy" not in summarize([sample(None, 1)], texts)
+    with pytest.raises(ValueError, match="no answerable question gives a page"):
+        page_accuracy([sample(None, 1)], texts)
