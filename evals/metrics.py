@@ -103,6 +103,20 @@ def citation_relevant(sample: Sample, citation: dict[str, Any], doc_text: str | 
     return False
 
 
+def answer_on_page(sample: Sample, doc_text: str | None) -> bool:
+    """A relevant quote of the answer is cited with the page the question file gives."""
+    return any(c.get("page") == sample.question.page and citation_relevant(sample, c, doc_text)
+               for c in sample.response["citations"])
+
+
+def page_accuracy(samples: list[Sample], doc_texts: dict[str, str]) -> float:
+    """Share of answerable questions with a `page` whose answer cites that page."""
+    got = [s for s in _answerable(samples) if s.question.page is not None]
+    if not got:
+        raise ValueError("no answerable question gives a page")
+    return sum(answer_on_page(s, doc_texts.get(s.question.doc)) for s in got) / len(got)
+
+
 def citation_precision(samples: list[Sample], doc_texts: dict[str, str]) -> float:
     pairs = [(s, c) for s in _answerable(samples) for c in s.response["citations"]]
     if not pairs:
@@ -240,6 +254,8 @@ def summarize(samples: list[Sample], doc_texts: dict[str, str]) -> dict[str, Any
         "retrieval_latency_p50_ms": lambda: percentile([s.retrieve_ms for s in samples], 50),
         "retrieval_latency_p95_ms": lambda: percentile([s.retrieve_ms for s in samples], 95),
     }
+    if any(s.question.page is not None for s in samples):
+        metrics["answer_page_accuracy"] = lambda: page_accuracy(samples, doc_texts)
     if any(s.generated for s in samples):
         metrics.update({
             "sentences_supported_share": lambda: supported_share(samples),

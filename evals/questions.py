@@ -18,6 +18,7 @@ class EvalQuestion:
     evidence: str
     doc: str
     category: str = ""
+    page: int | None = None  # optional: the page (1-based, physical) the answer is on
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -37,7 +38,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         q = EvalQuestion(id=str(raw["id"]), question=str(raw["question"]),
                          answerable=bool(raw["answerable"]), expect=tuple(raw["expect"]),
                          evidence=str(raw["evidence"]), doc=str(raw["doc"]),
-                         category=str(raw.get("category", "")))
+                         category=str(raw.get("category", "")),
+                         page=int(raw["page"]) if raw.get("page") is not None else None)
         if q.answerable and not (q.expect and q.evidence and q.doc):
             raise ValueError(f"{path}:{n}: an answerable question needs expect, evidence, doc")
         if not q.answerable and (q.expect or q.evidence or q.doc):

@@ -96,6 +96,8 @@ def _per_question(sample: M.Sample, doc_texts: dict[str, str]) -> dict[str, Any]
                                for c in sample.response["citations"]] if q.answerable else [],
         "evidence_score": round(sample.evidence_score, 4),
     }
+    if q.answerable and q.page is not None:
+        row["metrics"]["answer_on_page"] = M.answer_on_page(sample, doc_texts.get(q.doc))
     return row
 
 

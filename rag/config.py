@@ -17,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
 # index built by older code is never silently reused.
-CHUNKER_VERSION = "3"  # 2: sentence vectors stored; 3: chunks carry their document's kind
+# 2: sentence vectors stored; 3: chunks carry their document's kind; 4: PDFs read by
+# layout (rag/pdf.py)
+CHUNKER_VERSION = "4"
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

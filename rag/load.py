@@ -20,6 +20,7 @@ import yaml
 from .errors import LoadError
 from .manifest import Manifest
 from .normalize import markdown_to_text, normalize_text, split_front_matter
+from .pdf import page_texts
 from .types import Document, SourceInfo
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def _read_pdf(path: Path, data: bytes) -> Extracted:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise LoadError(path, "encrypted PDF; save an unencrypted copy and ingest that")
-        pages = [normalize_text(page.extract_text() or "") for page in reader.pages]
+        pages = page_texts(reader)  # headers, footers, hyphens and columns handled there
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

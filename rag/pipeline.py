@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -158,20 +158,36 @@ class Pipeline:
 
     def _write(self, todo: list[tuple[Document, list[Chunk], bool]], report: IngestReport,
                progress: bool) -> None:
-        total = sum(len(chunks) for _, chunks, _ in todo)
-        step = self.settings.embedding.batch_size * 4
-        with tqdm(total=total, desc="embedding", unit="chunk", disable=not progress) as bar:
-            for doc, chunks, existed in todo:
-                texts = [self._embed_text(doc, c) for c in chunks]
-                parts = []
-                for i in range(0, len(texts), step):
-                    parts.append(self.embedder.embed(texts[i:i + step]))
-                    bar.update(len(texts[i:i + step]))
-                sentences = [doc.text[s.start:s.end] for c in chunks for s in c.sentences]
-                sentence_vectors = _embed_all(self.embedder, sentences, step)
-                self.store.replace_document(doc, chunks, np.concatenate(parts), sentence_vectors)
-                (report.updated if existed else report.added).append(doc.doc_id)
-                report.chunks_written += len(chunks)
+        """Embed the chunks and sentences of several documents in one pass, then
+        store each document. A sentence repeated (the overlap between chunks, or
+        the same words twice) is embedded once, and the texts are sorted by length
+        so that a batch holds texts of similar length (less padding)."""
+        groups = [self._texts(group) for group in _groups(todo, _GROUP_TEXTS)]
+        total = sum(len(texts) for _, texts, _ in groups)
+        with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
+            for group, texts, rows in groups:
+                vectors = _embed_sorted(self.embedder, texts,
+                                        self.settings.embedding.batch_size * 8, bar.update)
+                for (doc, chunks, existed), (chunk_rows, sentence_rows) in zip(group, rows,
+                                                                               strict=True):
+                    self.store.replace_document(doc, chunks, vectors[chunk_rows],
+                                                vectors[sentence_rows])
+                    (report.updated if existed else report.added).append(doc.doc_id)
+                    report.chunks_written += len(chunks)
+
+    def _texts(self, group: list[tuple[Document, list[Chunk], bool]]
+               ) -> tuple[list[tuple[Document, list[Chunk], bool]], list[str],
+                          list[tuple[list[int], list[int]]]]:
+        """The distinct texts to embed for these documents, and for each document
+        the row of each chunk's and each sentence's vector among them."""
+        texts: dict[str, int] = {}
+        rows = []
+        for doc, chunks, _ in group:
+            chunk_rows = [texts.setdefault(self._embed_text(doc, c), len(texts)) for c in chunks]
+            sentence_rows = [texts.setdefault(doc.text[s.start:s.end], len(texts))
+                             for c in chunks for s in c.sentences]
+            rows.append((chunk_rows, sentence_rows))
+        return group, list(texts), rows
 
     def _embed_text(self, doc: Document, chunk: Chunk) -> str:
         if self.settings.embedding.with_title:
@@ -388,5 +404,34 @@ def _check_kinds(loaded: _Loaded, kinds: Sequence[str] | None) -> tuple[str, ...
     return tuple(sorted(set(kinds)))
 
 
-def _embed_all(embedder: Embedder, texts: list[str], step: int) -> np.ndarray:
-    return np.concatenate([embedder.embed(texts[i:i + step]) for i in range(0, len(texts), step)])
+# Texts embedded before their documents are stored: bounds memory on a big ingest.
+_GROUP_TEXTS = 8192
+
+
+def _groups(todo: list[tuple[Document, list[Chunk], bool]], limit: int
+            ) -> Iterator[list[tuple[Document, list[Chunk], bool]]]:
+    group: list[tuple[Document, list[Chunk], bool]] = []
+    size = 0
+    for item in todo:
+        group.append(item)
+        size += sum(1 + len(c.sentences) for c in item[1])
+        if size >= limit:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _embed_sorted(embedder: Embedder, texts: list[str], step: int,
+                  done: Callable[[int], object]) -> np.ndarray:
+    """Vectors of `texts` (in their order), embedded longest first in calls of `step`;
+    `done(n)` is told after each call."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    parts = []
+    for i in range(0, len(order), step):
+        parts.append(embedder.embed([texts[j] for j in order[i:i + step]]))
+        done(len(parts[-1]))
+    stacked = np.concatenate(parts)
+    out = np.empty_like(stacked)
+    out[order] = stacked
+    return out
