@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -29,7 +29,10 @@ from .question import clean_question
 from .rerank import Candidate, SentenceScorer, SentenceVectors
 from .retrieve import HybridRetriever
 from .store import ChunkStore, make_client
-from .types import Answer, Chunk, Document, Hit, SourceInfo, Token
+from .types import Answer, Chunk, Document, Hit, SourceInfo, Span, Token
+
+if TYPE_CHECKING:
+    from .langchain import NewsroomQA
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +300,25 @@ class Pipeline:
 
     def document(self, doc_id: str) -> Document | None:
         return self._load().docs.get(doc_id)
+
+    def best_sentences(self, question: str, hits: Sequence[Hit]) -> dict[str, Span]:
+        """The best sentence of each of `hits` for `question`, by chunk id, as the
+        reranker scores them; a hit with no usable sentence is absent. Raises like
+        `retrieve`."""
+        text = clean_question(question, self.settings.max_question_chars)
+        loaded = self._load()
+        ranked = loaded.scorer.candidates(text, self.embedder.embed([text])[0], list(hits),
+                                          loaded.docs)
+        best: dict[str, Span] = {}
+        for cand in ranked:  # best first
+            best.setdefault(cand.hit.chunk.chunk_id, cand.span)
+        return best
+
+    def as_runnable(self) -> NewsroomQA:
+        """This pipeline as a LangChain `Runnable` (see `rag.langchain.NewsroomQA`)."""
+        from .langchain import NewsroomQA
+
+        return NewsroomQA(self)
 
     def stats(self) -> dict[str, object]:
         self.store.open(create=False)
