@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,16 @@ def test_kinds_reach_the_pipeline_only_when_set(pipeline: Pipeline,
     assert seen == [{}, {"kinds": ["news"]}, {"kinds": ["report"]}]
 
 
+def _run(coro: Any) -> Any:
+    """Run a coroutine on its own loop in a worker thread, whatever runs in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_async_retrieval_matches_sync(pipeline: Pipeline) -> None:
     retriever = NewsroomRetriever(pipeline=pipeline)
     sync = retriever.invoke(QUESTION, k=2)
-    assert asyncio.run(retriever.ainvoke(QUESTION, k=2)) == sync
+    assert _run(retriever.ainvoke(QUESTION, k=2)) == sync
 
 
 def test_retriever_inside_an_lcel_chain(pipeline: Pipeline) -> None:
@@ -152,7 +159,7 @@ def test_qa_streams_tokens_then_the_answer_in_llm_mode(tmp_path: Path,
     async def collect() -> list[dict[str, Any]]:
         return [c async for c in qa.astream(QUESTION)]
 
-    assert [set(c) for c in asyncio.run(collect())] == [set(c) for c in chunks]
+    assert [set(c) for c in _run(collect())] == [set(c) for c in chunks]
 
 
 def test_embeddings_share_the_pipeline_model(pipeline: Pipeline) -> None:
