@@ -78,6 +78,10 @@ class Pipeline:
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        # Each thread's last question and its vector: a LangChain retriever asks for
+        # a question's hits, then for their best sentences, and embeds it once. One
+        # slot per thread, so other requests never see a cached vector.
+        self._last_query = threading.local()
 
     def with_settings(self, settings: Settings) -> Pipeline:
         """A pipeline for other settings sharing this one's models (evals, ablations)."""
@@ -259,7 +263,7 @@ class Pipeline:
     def _retrieve(self, loaded: _Loaded, text: str, top_k: int | None = None
                   ) -> tuple[list[Hit], list[Candidate]]:
         """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
-        query_vector = self.embedder.embed([text])[0]
+        query_vector = self._query_vector(text)
         r = self.settings.retrieval
         k = top_k or r.top_k
         pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k))
@@ -307,12 +311,18 @@ class Pipeline:
         `retrieve`."""
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
-        ranked = loaded.scorer.candidates(text, self.embedder.embed([text])[0], list(hits),
+        ranked = loaded.scorer.candidates(text, self._query_vector(text), list(hits),
                                           loaded.docs)
         best: dict[str, Span] = {}
         for cand in ranked:  # best first
             best.setdefault(cand.hit.chunk.chunk_id, cand.span)
         return best
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        last = getattr(self._last_query, "pair", None)
+        if last is None or last[0] != text:
+            last = self._last_query.pair = (text, self.embedder.embed([text])[0])
+        return last[1]
 
     def as_runnable(self) -> NewsroomQA:
         """This pipeline as a LangChain `Runnable` (see `rag.langchain.NewsroomQA`)."""

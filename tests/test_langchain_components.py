@@ -183,3 +183,11 @@ def test_qa_publishes_its_input_and_output_schemas(pipeline: Pipeline) -> None:
     typed = schema.get("$defs", {}).get(typed.get("$ref", "").rsplit("/", 1)[-1], typed)
     assert typed["required"] == ["question"] and "history" in typed["properties"]
     assert NewsroomQA(pipeline).get_output_jsonschema()["type"] == "object"
+
+
+def test_retriever_embeds_the_question_once(pipeline: Pipeline) -> None:
+    retriever = NewsroomRetriever(pipeline=pipeline)
+    retriever.invoke("warm up the index")
+    before = pipeline.embedder.calls  # type: ignore[attr-defined]
+    retriever.invoke(QUESTION)
+    assert pipeline.embedder.calls == before + 1  # type: ignore[attr-defined]
