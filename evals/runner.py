@@ -15,6 +15,7 @@ from rag.verify import quote_matches
 
 from . import metrics as M
 from .baseline import NaiveBaseline
+from .export import check_format, write_export
 from .questions import EvalQuestion, load_questions
 from .report import write_report
 
@@ -130,12 +131,15 @@ def run_ablation(pipeline: Pipeline, questions: list[EvalQuestion],
 
 def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
              baseline: str | None = None, ablation: bool = False, mode: str | None = None,
-             progress: bool = True) -> dict[str, Any]:
+             progress: bool = True, export: tuple[str, Path] | None = None) -> dict[str, Any]:
     """Run the eval, write results.jsonl, summary.json, report.md and plots; return the summary.
 
     With `mode="llm"` the questions run in llm mode and, for the comparison, in
-    extractive mode too (same index, same embedder, same questions).
+    extractive mode too (same index, same embedder, same questions). `export`
+    (format, file) also writes the run's samples in that format (see evals/export.py).
     """
+    if export:
+        check_format(export[0])  # before the run, not after it
     questions = load_questions(questions_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     compare: dict[str, Any] = {}
@@ -148,6 +152,8 @@ def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
                                                             "extractive"), docs)
         pipeline = other
     samples = run_samples(pipeline, questions, progress, desc=pipeline.settings.answer.mode)
+    if export:
+        write_export(export[0], samples, export[1])
     doc_texts = {d: doc.text for d, doc in pipeline.stored_documents().items()}
     summary: dict[str, Any] = M.summarize(samples, doc_texts)
     summary["questions"] = str(questions_path)

@@ -14,11 +14,13 @@ from .errors import (
     QuestionError,
     RagError,
 )
+from .langchain import NewsroomEmbeddings, NewsroomQA, NewsroomRetriever
 from .pipeline import IngestReport, Pipeline
 from .types import Answer, Chunk, Citation, Document, Hit, SourceInfo, Span
 
 __all__ = [
     "Answer", "Chunk", "Citation", "ConfigError", "Document", "EmptyIndexError", "Hit",
-    "IndexMismatchError", "IngestBusyError", "IngestReport", "LoadError", "Pipeline", "QuestionError",
+    "IndexMismatchError", "IngestBusyError", "IngestReport", "LoadError", "NewsroomEmbeddings",
+    "NewsroomQA", "NewsroomRetriever", "Pipeline", "QuestionError",
     "RagError", "Settings", "SourceInfo", "Span",
 ]

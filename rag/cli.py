@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--ablation", action="store_true", help="also run each stage on/off")
     ev.add_argument("--mode", choices=("extractive", "llm"),
                     help="answer mode to evaluate; llm also runs extractive to compare")
+    ev.add_argument("--export", nargs=2, metavar=("FORMAT", "FILE"),
+                    help="also write the run for another tool: `ragas FILE` writes a ragas "
+                    "EvaluationDataset (JSONL)")
     return p
 
 
@@ -147,7 +150,8 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
 
         summary = run_eval(pipeline, args.questions, args.out, baseline=args.baseline,
                            ablation=args.ablation, mode=args.mode,
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(),
+                           export=(args.export[0], Path(args.export[1])) if args.export else None)
         keys = [k for k in summary if not isinstance(summary[k], dict | list | str)]
         print(json.dumps({k: summary[k] for k in keys}, indent=2))
         if "compare" in summary:
@@ -156,6 +160,8 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
             print(json.dumps({"baseline": summary["baseline"], "ratios": summary["ratios"]},
                              indent=2))
         print(f"report: {args.out / 'report.md'}")
+        if args.export:
+            print(f"{args.export[0]} export: {args.export[1]}")
         return 0
     raise AssertionError(args.command)
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -32,7 +32,10 @@ from .scorer import Bars, LearnedScorer
 from .retrieve import HybridRetriever
 from .windows import DocSentences
 from .store import ChunkStore, make_client
-from .types import Answer, Chunk, Document, Hit, SourceInfo, Token
+from .types import Answer, Chunk, Document, Hit, SourceInfo, Span, Token
+
+if TYPE_CHECKING:
+    from .langchain import NewsroomQA
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,10 @@ class Pipeline:
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        # Each thread's last question and its vector: a LangChain retriever asks for
+        # a question's hits, then for their best sentences, and embeds it once. One
+        # slot per thread, so other requests never see a cached vector.
+        self._last_query = threading.local()
 
     def with_settings(self, settings: Settings) -> Pipeline:
         """A pipeline for other settings sharing this one's models (evals, ablations)."""
@@ -298,7 +305,7 @@ class Pipeline:
         an unknown kind, and `EmptyIndexError` when nothing is indexed."""
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
-        return self._retrieve(loaded, text, self.embedder.embed([text])[0], top_k,
+        return self._retrieve(loaded, text, self._query_vector(text), top_k,
                               _check_kinds(loaded, kinds))[0]
 
     def _retrieve(self, loaded: _Loaded, text: str, query_vector: np.ndarray,
@@ -379,6 +386,31 @@ class Pipeline:
 
     def document(self, doc_id: str) -> Document | None:
         return self._load().docs.get(doc_id)
+
+    def best_sentences(self, question: str, hits: Sequence[Hit]) -> dict[str, Span]:
+        """The best sentence of each of `hits` for `question`, by chunk id, as the
+        reranker scores them; a hit with no usable sentence is absent. Raises like
+        `retrieve`."""
+        text = clean_question(question, self.settings.max_question_chars)
+        loaded = self._load()
+        ranked = loaded.scorer.candidates(text, self._query_vector(text), list(hits),
+                                          loaded.docs)
+        best: dict[str, Span] = {}
+        for cand in ranked:  # best first
+            best.setdefault(cand.hit.chunk.chunk_id, cand.span)
+        return best
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        last = getattr(self._last_query, "pair", None)
+        if last is None or last[0] != text:
+            last = self._last_query.pair = (text, self.embedder.embed([text])[0])
+        return last[1]
+
+    def as_runnable(self) -> NewsroomQA:
+        """This pipeline as a LangChain `Runnable` (see `rag.langchain.NewsroomQA`)."""
+        from .langchain import NewsroomQA
+
+        return NewsroomQA(self)
 
     def stats(self) -> dict[str, object]:
         self.store.open(create=False)

@@ -40,7 +40,9 @@ def _shot_dir() -> Path | None:
         ROOT / "test-artifacts" / "screenshots")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, which breaks every async test after this module (langchain-tests').
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
