@@ -155,6 +155,34 @@ class ServeSettings(BaseModel):
     )
     feedback_file: Path | None = Field(
         None, description="JSONL file for thumbs up/down (default: DATA_DIR/feedback.jsonl)")
+    rate_limit: bool = Field(
+        True, description="limit questions per client address (token bucket); over the "
+        "limit a question gets a 429 with Retry-After")
+    rate_per_minute: float = Field(30.0, ge=0.1, le=1_000_000.0,
+                                   description="questions a client may ask per minute, "
+                                   "sustained")
+    rate_burst: int = Field(10, ge=1, le=100_000,
+                            description="questions a client may ask at once before the "
+                            "per-minute rate applies")
+    rate_clients: int = Field(100_000, ge=10, le=10_000_000,
+                              description="client addresses tracked at most (the least "
+                              "recently seen are forgotten), so memory stays bounded")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (e.g. 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For header names the client; from any other peer it is ignored")
+    access_log: Path | None = Field(
+        None, description="JSONL file getting one line per question (time, route, status, "
+        "latency, cache hit, answer status); unset: no access log")
+    access_log_questions: bool = Field(
+        False, description="also write the question text into the access log")
+
+
+class CacheSettings(BaseModel):
+    size: int = Field(
+        512, ge=0, le=1_000_000,
+        description="answers kept in memory per process (least recently used dropped "
+        "first); 0 turns the answer cache off")
 
 
 class Settings(BaseSettings):
@@ -183,6 +211,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     serve: ServeSettings = ServeSettings()
     llm: LLMSettings = LLMSettings()
+    cache: CacheSettings = CacheSettings()
 
     @property
     def manifest_path(self) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import ExtractiveAnswerer
+from .cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
 from .chunk import chunk_document
 from .config import Settings
 from .embed import Embedder, make_embedder
@@ -75,6 +76,8 @@ class Pipeline:
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self.cache = AnswerCache(settings.cache.size)
+        self._fingerprint = settings_fingerprint(settings)
 
     def with_settings(self, settings: Settings) -> Pipeline:
         """A pipeline for other settings sharing this one's models (evals, ablations)."""
@@ -204,27 +207,44 @@ class Pipeline:
                                        state)
             return self._loaded
 
-    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None, *,
+            use_cache: bool = True) -> Answer:
         """Answer one question with verified quotes, or refuse.
 
         `history` is the conversation so far (`{"role", "content"}` turns); a
         follow-up is rewritten into a standalone question, which is what the
         returned `Answer.question` holds. Raises `QuestionError` for an unusable
         question, `EmptyIndexError` when nothing is indexed and `ConfigError` when
-        llm mode's model cannot be used.
+        llm mode's model cannot be used. `use_cache=False` always computes the
+        answer (evals); otherwise a repeat is served from the answer cache.
         """
-        for event in self.ask_stream(question, history):
+        for event in self.ask_stream(question, history, use_cache=use_cache):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ended without an answer")
 
-    def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None
-                   ) -> Iterator[Token | Answer]:
+    def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None,
+                   *, use_cache: bool = True) -> Iterator[Token | Answer]:
         """Like `ask`, but in llm mode yields the generated text as it comes (`Token`s)
         before the checked `Answer`, which is always the last event."""
         t0 = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
+        key = None
+        if use_cache and self.cache.size:
+            self.cache.sync(loaded.state)  # a re-index drops every cached answer
+            key = answer_key(text, history, loaded.state, self._fingerprint)
+            hit = self.cache.get(key, text)
+            if hit is not None:
+                yield served_from_cache(hit, t0, time.perf_counter())
+                return
+        for event in self._answer_stream(text, history, loaded, t0):
+            if key is not None and isinstance(event, Answer):
+                self.cache.put(key, text, event)
+            yield event
+
+    def _answer_stream(self, text: str, history: Sequence[dict[str, Any]] | None,
+                       loaded: _Loaded, t0: float) -> Iterator[Token | Answer]:
         text = self._standalone(text, history, loaded)
         if self.settings.answer.injection_guard and looks_like_injection(text):
             # The extractive path cannot be steered by a question, but answering
