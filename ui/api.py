@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -54,7 +54,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
 
     # Plain `def`: FastAPI runs these in its thread pool, the pipeline is thread-safe.
     @router.post("/ask")
-    def ask(req: AskRequest) -> Any:
+    def ask(req: AskRequest, request: Request) -> Any:
         if not slots.acquire(timeout=serve.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         try:
@@ -67,10 +67,11 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
             return _error(500, str(exc))
         finally:
             slots.release()
+        request.state.answer = answer  # for the metrics and the access log
         return answer.to_dict()
 
     @router.post("/ask/stream")
-    def ask_stream(req: AskRequest) -> Any:
+    def ask_stream(req: AskRequest, request: Request) -> Any:
         """Server-sent events: `token` events with generated text (llm mode), then
         one `answer` event holding the same object as /api/ask (or an `error`)."""
         if not slots.acquire(timeout=serve.api_wait_seconds):
@@ -92,6 +93,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
                     if isinstance(event, Token):
                         yield _sse("token", {"text": event.text})
                     else:
+                        request.state.answer = event  # for the metrics and the access log
                         yield _sse("answer", event.to_dict())
             except RagError as exc:
                 yield _sse("error", {"error": str(exc)})

@@ -5,6 +5,7 @@ It calls `Pipeline.ask` and nothing else; rendering lives in `ui.render`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from rag import Pipeline, QuestionError, RagError
 from rag.types import Citation, Token
 
 from .feedback import FeedbackLog
+from .limits import QuestionLimits, too_many_message
+from .metrics import AppMetrics
 from .render import answer_markdown, citation_label, context_html, md_text
 
 EXAMPLES = [
@@ -42,15 +45,38 @@ def _message_text(content: Any) -> str:
     return str(content)
 
 
-def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
-    """The chat page; every answer comes from `pipeline.ask`."""
+def _limited(limits: QuestionLimits | None, request: gr.Request | None) -> float:
+    """Seconds this chat client must wait before asking again (0.0: it may ask)."""
+    if limits is None or request is None:
+        return 0.0
+    peer = request.client.host if request.client else None
+    return limits.check(peer, request.headers.get("x-forwarded-for"))
+
+
+def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits | None = None,
+               metrics: AppMetrics | None = None) -> gr.Blocks:
+    """The chat page; every answer comes from `pipeline.ask`. `limits` (per-client
+    rate) and `metrics` are the app's, shared with the API."""
+
+    def report(status: int, started: float, answer: Any = None) -> None:
+        if metrics is not None:
+            metrics.request("chat", status)
+            metrics.question("chat", status, time.perf_counter() - started, answer)
 
     def respond(message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]],
-                answers: dict[int, dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+                answers: dict[int, dict[str, Any]], request: gr.Request
+                ) -> Iterator[tuple[Any, ...]]:
         """Streams: in llm mode the draft text appears as it is generated; the
         checked answer with its quotes and sources replaces it when complete."""
         chat, turns, answers = list(chat or []), list(turns or []), dict(answers or {})
         same = (gr.update(), gr.update())
+        started = time.perf_counter()
+        wait = _limited(limits, request)
+        if wait:
+            report(429, started)
+            gr.Warning(too_many_message(wait))
+            yield (message, chat, turns, answers, *same)
+            return
         try:
             events = pipeline.ask_stream(message, turns)
             draft = ""
@@ -64,11 +90,14 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                     continue
                 answer = event
         except QuestionError as exc:
+            report(400, started)
             gr.Warning(str(exc))
             yield (message, chat, turns, answers, *same)
             return
         except RagError as exc:
+            report(500, started)
             raise gr.Error(str(exc)) from exc
+        report(200, started, answer)
         shown = answer_markdown(answer)
         if answer.question.strip() != message.strip():
             shown = f"*Answering: {md_text(answer.question)}*\n\n{shown}"
