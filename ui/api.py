@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag import EmptyIndexError, Pipeline, QuestionError, RagError
-from rag.types import Token
+from rag.types import Answer, Token
 
+from .cite_text import draft_payload
 from .feedback import FeedbackLog
 
 
@@ -30,6 +31,8 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(max_length=100_000)
     history: list[Turn] = Field(default_factory=list, max_length=50)
+    draft: bool = Field(False, description="also return `draft`: the strings the widget "
+                        "shows and copies (grouped sources, a line per quote, Markdown)")
 
 
 class FeedbackRequest(BaseModel):
@@ -45,6 +48,11 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _answer_json(answer: Answer, draft: bool) -> dict[str, Any]:
+    """The `rag ask --json` object, plus `draft` when the caller asked for it."""
+    return {**answer.to_dict(), "draft": draft_payload(answer)} if draft else answer.to_dict()
 
 
 def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
@@ -68,7 +76,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
         finally:
             slots.release()
         request.state.answer = answer  # for the metrics and the access log
-        return answer.to_dict()
+        return _answer_json(answer, req.draft)
 
     @router.post("/ask/stream")
     def ask_stream(req: AskRequest, request: Request) -> Any:
@@ -94,7 +102,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
                         yield _sse("token", {"text": event.text})
                     else:
                         request.state.answer = event  # for the metrics and the access log
-                        yield _sse("answer", event.to_dict())
+                        yield _sse("answer", _answer_json(event, req.draft))
             except RagError as exc:
                 yield _sse("error", {"error": str(exc)})
             finally:

@@ -83,4 +83,5 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     app.include_router(make_embed_router(settings.max_question_chars))
     blocks = build_chat(pipeline, feedback, limits, metrics)
     return gr.mount_gradio_app(app, blocks, path="/", theme=theme(), css=CSS, ssr_mode=False,
-                               footer_links=[], show_error=True)
+                               footer_links=[], show_error=True,
+                               head='<script src="/copy.js" defer></script>')

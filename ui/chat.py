@@ -14,6 +14,7 @@ import gradio as gr
 from rag import Pipeline, QuestionError, RagError
 from rag.types import Citation, Token
 
+from .cite_text import draft_html, draft_payload
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, too_many_message
 from .metrics import AppMetrics
@@ -51,6 +52,11 @@ def _limited(limits: QuestionLimits | None, request: gr.Request | None) -> float
         return 0.0
     peer = request.client.host if request.client else None
     return limits.check(peer, request.headers.get("x-forwarded-for"))
+
+
+def _latest_draft(answers: dict[int, dict[str, Any]]) -> str:
+    """The 'For a draft' panel of the latest answer (its strings come from ui.cite_text)."""
+    return draft_html(answers[max(answers)].get("draft")) if answers else ""
 
 
 def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits | None = None,
@@ -105,7 +111,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
         chat.append({"role": "assistant", "content": shown})
         turns += [{"role": "user", "content": message},
                   {"role": "assistant", "content": answer.answer}]
-        answers[len(chat) - 1] = answer.to_dict()
+        answers[len(chat) - 1] = {**answer.to_dict(), "draft": draft_payload(answer)}
         labels = [citation_label(c) for c in answer.citations]
         picker = gr.update(choices=labels, value=None, visible=bool(labels))
         hint = ("<p>Choose a citation to see the passage in its document.</p>" if labels
@@ -157,14 +163,16 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                                   elem_id="citations", visible=False)
                 context = gr.HTML("<p>Ask a question; its quotes can be checked here.</p>",
                                   elem_id="context")
+                draft = gr.HTML("", elem_id="draft")  # Copy buttons (ui/static/copy.js)
         outputs = [box, chatbot, turns, answers, picker, context]
-        ask.click(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
-        box.submit(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask")
+        for trigger in (ask.click, box.submit):
+            trigger(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask"
+                    ).then(_latest_draft, [answers], draft)
         picker.change(show_context, [picker, chatbot, answers], context)
         chatbot.like(record, [answers], None)
         clear.click(lambda: ("", [], [], {}, gr.update(choices=[], visible=False),
                              "<p>Ask a question; its quotes can be checked here.</p>"),
-                    None, outputs)
+                    None, outputs).then(lambda: "", None, draft)
     serve = pipeline.settings.serve
     demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
     return demo

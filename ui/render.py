@@ -59,8 +59,15 @@ def answer_markdown(answer: Answer) -> str:
         parts.append(md_text(answer.answer))
     parts += [f"> “{md_text(c.quote)}” **\\[{c.n}\\]**" for c in answer.citations]
     parts.append("**Sources**")
-    parts.extend(source_line(c) for c in answer.citations)
+    parts.append(sources_markdown(answer))
     return "\n\n".join(parts)
+
+
+def sources_markdown(answer: Answer) -> str:
+    """The sources list: one entry per document, with its quote numbers and pages."""
+    from .cite_text import grouped_source_lines  # it builds on this module's helpers
+
+    return "\n".join(grouped_source_lines(answer.citations))
 
 
 def citation_label(c: Citation) -> str:
