@@ -1,0 +1,176 @@
+"""The public widget's traffic: readers of one article, and one abusive script.
+
+Run through `python -m benchmarks.load_test --readers 200 --seconds 60`.
+
+(a) N readers, each from its own address (sent as X-Forwarded-For; the server trusts
+    127.0.0.1 as its proxy), ask a hot mix: 80% of questions among 5, the rest drawn
+    from every eval question set, pausing between questions as a reader does.
+(b) the same readers (same seeds, so the same questions at the same moments) plus
+    one client firing --abuser-rps requests a second from one address.
+
+Each run gets a fresh `rag serve` process (cold cache, same start), so (b) differs
+from (a) only by the abusive client. Printed: per run, readers' requests, errors
+(anything but 200 for a reader), cache hit rate (from the answers' `cached`), p50
+and p95; the abuser's 200s and 429s; and (b)/(a) as ratios. Bounded: the run stops
+at its deadline and every connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from evals.questions import load_questions
+
+HOT = [
+    "How many children were separated from their families?",
+    "Who drafted the policy directive telling U.S. attorneys to prosecute?",
+    "How long did prosecutions take, according to U.S. attorneys?",
+    "Who chairs the Interagency Task Force on the Reunification of Families?",
+    "When did the attorney general announce the zero tolerance policy?",
+]
+QUESTION_SETS = ["questions", "holdout", "fresh", "unseen"]
+
+
+@dataclass
+class Outcomes:
+    readers: list[tuple[int, float, bool]] = field(default_factory=list)  # status, ms, cached
+    abuser: list[int] = field(default_factory=list)  # statuses
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served() -> Iterator[str]:
+    """A fresh `rag serve` process on loopback, trusting 127.0.0.1 as its proxy."""
+    port = _free_port()
+    env = {**os.environ, "RAG_SERVE__TRUSTED_PROXIES": '["127.0.0.1"]',
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("rag serve did not start (is anything indexed?)")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def _reader(client: httpx.AsyncClient, url: str, i: int, cold: list[str],
+                  think: tuple[float, float], deadline: float, out: Outcomes) -> None:
+    rng = random.Random(i)
+    address = f"10.{i // 62500 % 256}.{i // 250 % 250}.{i % 250 + 1}"
+    await asyncio.sleep(rng.uniform(0, think[1]))  # readers arrive spread out
+    while time.monotonic() < deadline:
+        question = rng.choice(HOT) if rng.random() < 0.8 else rng.choice(cold)
+        t0 = time.perf_counter()
+        try:
+            r = await client.post(f"{url}/api/ask", json={"question": question},
+                                  headers={"X-Forwarded-For": address})
+            status, cached = r.status_code, r.status_code == 200 and r.json()["cached"]
+        except httpx.HTTPError:
+            status, cached = -1, False
+        out.readers.append((status, (time.perf_counter() - t0) * 1000, bool(cached)))
+        await asyncio.sleep(rng.uniform(*think))
+
+
+async def _abuser(client: httpx.AsyncClient, url: str, rps: float, cold: list[str],
+                  deadline: float, out: Outcomes) -> None:
+    """Open loop: a request every 1/rps seconds whether or not the last one returned."""
+    async def one(question: str) -> None:
+        try:
+            r = await client.post(f"{url}/api/ask", json={"question": question},
+                                  headers={"X-Forwarded-For": "203.0.113.66"})
+            out.abuser.append(r.status_code)
+        except httpx.HTTPError:
+            out.abuser.append(-1)
+
+    tasks, due, n = [], time.monotonic(), 0
+    while time.monotonic() < deadline:
+        tasks.append(asyncio.create_task(one(cold[n % len(cold)])))
+        n += 1
+        due += 1 / rps
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+    await asyncio.gather(*tasks)
+
+
+async def run_readers(url: str, readers: int, seconds: float, think: tuple[float, float],
+                      cold: list[str], abuser_rps: float = 0.0) -> Outcomes:
+    out = Outcomes()
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=readers + 64, max_keepalive_connections=readers + 64)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        jobs = [_reader(client, url, i, cold, think, deadline, out) for i in range(readers)]
+        if abuser_rps:
+            jobs.append(_abuser(client, url, abuser_rps, cold, deadline, out))
+        await asyncio.gather(*jobs)
+    return out
+
+
+def summarize(out: Outcomes) -> dict[str, float]:
+    ok = [ms for status, ms, _ in out.readers if status == 200]
+    hits = sum(1 for status, _, cached in out.readers if status == 200 and cached)
+    return {"requests": len(out.readers), "ok": len(ok),
+            "errors": sum(1 for status, _, _ in out.readers if status != 200),
+            "hit_rate": hits / len(ok) if ok else float("nan"),
+            "p50_ms": float(np.percentile(ok, 50)) if ok else float("nan"),
+            "p95_ms": float(np.percentile(ok, 95)) if ok else float("nan"),
+            "abuser_sent": len(out.abuser),
+            "abuser_ok": sum(1 for s in out.abuser if s == 200),
+            "abuser_429": sum(1 for s in out.abuser if s == 429)}
+
+
+def _line(name: str, r: dict[str, float]) -> str:
+    text = (f"{name}: {r['requests']} reader questions, {r['ok']} ok, {r['errors']} errors, "
+            f"cache hit rate {r['hit_rate']:.1%}, p50 {r['p50_ms']:.1f} ms, "
+            f"p95 {r['p95_ms']:.1f} ms")
+    if r["abuser_sent"]:
+        text += (f"; abuser sent {r['abuser_sent']}: {r['abuser_ok']} ok, "
+                 f"{r['abuser_429']} refused with 429")
+    return text
+
+
+def main(readers: int, seconds: float, abuser_rps: float, think: tuple[float, float]) -> None:
+    cold = [q.question for name in QUESTION_SETS
+            for q in load_questions(Path("evals") / f"{name}.jsonl")]
+    results = {}
+    for name, rps in (("a", 0.0), ("b", abuser_rps)):
+        with served() as url:
+            results[name] = summarize(asyncio.run(
+                run_readers(url, readers, seconds, think, cold, rps)))
+        print(_line(f"({name}) {readers} readers, {seconds:.0f} s"
+                    + (f" + abuser at {rps:.0f} req/s" if rps else ""), results[name]),
+              flush=True)
+    a, b = results["a"], results["b"]
+    print(f"ratio (b)/(a): readers' p50 {b['p50_ms'] / a['p50_ms']:.2f}x, "
+          f"p95 {b['p95_ms'] / a['p95_ms']:.2f}x (goal: p95 <= 1.5x); "
+          f"abuser refused {b['abuser_429'] / max(1, b['abuser_sent']):.1%}")
+    print(json.dumps(results))
