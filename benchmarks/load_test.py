@@ -72,11 +72,14 @@ def main() -> None:
     parser.add_argument("--abuser-rps", type=float, default=50.0)
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0),
                         help="seconds a reader pauses between questions (uniform)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="readers scenario: 2 runs a b b a and pools each kind")
     args = parser.parse_args()
     if args.readers:
         from benchmarks.readers import main as readers_main
 
-        readers_main(args.readers, args.seconds, args.abuser_rps, tuple(args.think))
+        readers_main(args.readers, args.seconds, args.abuser_rps, tuple(args.think),
+                     args.rounds)
         return
     questions = [q.question for q in load_questions(args.questions)]
     if args.url:

@@ -158,18 +158,27 @@ def _line(name: str, r: dict[str, float]) -> str:
     return text
 
 
-def main(readers: int, seconds: float, abuser_rps: float, think: tuple[float, float]) -> None:
+def main(readers: int, seconds: float, abuser_rps: float, think: tuple[float, float],
+         rounds: int = 1) -> None:
+    """Runs (a) then (b); with `rounds` 2, a b b a (so a machine whose load drifts
+    during the benchmark weighs on both alike), the runs of each kind pooled."""
     cold = [q.question for name in QUESTION_SETS
             for q in load_questions(Path("evals") / f"{name}.jsonl")]
-    results = {}
-    for name, rps in (("a", 0.0), ("b", abuser_rps)):
+    pooled = {"a": Outcomes(), "b": Outcomes()}
+    for name in ("ab" + "ba" * (rounds - 1))[:2 * rounds]:
+        rps = abuser_rps if name == "b" else 0.0
         with served() as url:
-            results[name] = summarize(asyncio.run(
-                run_readers(url, readers, seconds, think, cold, rps)))
+            out = asyncio.run(run_readers(url, readers, seconds, think, cold, rps))
+        pooled[name].readers += out.readers
+        pooled[name].abuser += out.abuser
         print(_line(f"({name}) {readers} readers, {seconds:.0f} s"
-                    + (f" + abuser at {rps:.0f} req/s" if rps else ""), results[name]),
+                    + (f" + abuser at {rps:.0f} req/s" if rps else ""), summarize(out)),
               flush=True)
+    results = {name: summarize(out) for name, out in pooled.items()}
     a, b = results["a"], results["b"]
+    if rounds > 1:
+        print(_line(f"(a) pooled over {rounds} runs", a))
+        print(_line(f"(b) pooled over {rounds} runs", b))
     print(f"ratio (b)/(a): readers' p50 {b['p50_ms'] / a['p50_ms']:.2f}x, "
           f"p95 {b['p95_ms'] / a['p95_ms']:.2f}x (goal: p95 <= 1.5x); "
           f"abuser refused {b['abuser_429'] / max(1, b['abuser_sent']):.1%}")

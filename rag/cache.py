@@ -74,14 +74,20 @@ class _Entry:
 
 
 class AnswerCache:
-    """A bounded LRU of answers, safe to share between threads. `size` 0 stores nothing."""
+    """A bounded LRU of answers, safe to share between threads. `size` 0 stores nothing.
 
-    def __init__(self, size: int) -> None:
+    Single flight: while one thread computes the answer to a key, others asking the
+    same question wait for it (at most `wait_seconds`) instead of computing it again;
+    200 readers opening an article at once cost one computation per question."""
+
+    def __init__(self, size: int, wait_seconds: float = 30.0) -> None:
         self.size = size
+        self.wait_seconds = wait_seconds
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._state: tuple[int, int] | None = None
+        self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -111,14 +117,33 @@ class AnswerCache:
             answer = replace(answer, question=question)
         return replace(answer, cached=True)
 
-    def put(self, key: str, question: str, answer: Answer) -> None:
-        if self.size == 0:
-            return
+    def lookup(self, key: str, question: str) -> Answer | None:
+        """Like `get`, but when another thread is computing `key`, wait for its answer.
+        A None means: compute it, then `put` it (or `release` the key on failure)."""
         with self._lock:
-            self._entries[key] = _Entry(question, answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            entry = self._entries.get(key)
+            computing = self._inflight.get(key) if entry is None else None
+            if entry is None and computing is None:
+                self._inflight[key] = threading.Event()  # this caller computes it
+        if computing is not None:
+            computing.wait(self.wait_seconds)
+        return self.get(key, question)
+
+    def put(self, key: str, question: str, answer: Answer) -> None:
+        with self._lock:
+            if self.size:
+                self._entries[key] = _Entry(question, answer)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        self.release(key)
+
+    def release(self, key: str) -> None:
+        """Wake whoever waits for `key` (called after `put`, or when computing failed)."""
+        with self._lock:
+            computing = self._inflight.pop(key, None)
+        if computing is not None:
+            computing.set()
 
     def clear(self) -> None:
         with self._lock:

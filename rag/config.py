@@ -183,6 +183,10 @@ class CacheSettings(BaseModel):
         512, ge=0, le=1_000_000,
         description="answers kept in memory per process (least recently used dropped "
         "first); 0 turns the answer cache off")
+    wait_seconds: float = Field(
+        30.0, ge=0.0, le=600.0,
+        description="how long a question waits for the same question another thread is "
+        "answering, before answering it itself")
 
 
 class Settings(BaseSettings):

@@ -76,7 +76,7 @@ class Pipeline:
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
-        self.cache = AnswerCache(settings.cache.size)
+        self.cache = AnswerCache(settings.cache.size, settings.cache.wait_seconds)
         self._fingerprint = settings_fingerprint(settings)
 
     def with_settings(self, settings: Settings) -> Pipeline:
@@ -234,14 +234,18 @@ class Pipeline:
         if use_cache and self.cache.size:
             self.cache.sync(loaded.state)  # a re-index drops every cached answer
             key = answer_key(text, history, loaded.state, self._fingerprint)
-            hit = self.cache.get(key, text)
+            hit = self.cache.lookup(key, text)  # waits if another thread computes it
             if hit is not None:
                 yield served_from_cache(hit, t0, time.perf_counter())
                 return
-        for event in self._answer_stream(text, history, loaded, t0):
-            if key is not None and isinstance(event, Answer):
-                self.cache.put(key, text, event)
-            yield event
+        try:
+            for event in self._answer_stream(text, history, loaded, t0):
+                if key is not None and isinstance(event, Answer):
+                    self.cache.put(key, text, event)
+                yield event
+        finally:
+            if key is not None:
+                self.cache.release(key)  # a failed computation must not keep others waiting
 
     def _answer_stream(self, text: str, history: Sequence[dict[str, Any]] | None,
                        loaded: _Loaded, t0: float) -> Iterator[Token | Answer]:

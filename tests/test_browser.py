@@ -300,3 +300,11 @@ def test_rate_limit_is_a_clear_message_in_widget_and_chat(page, strict_site) -> 
     _ask_in_chat(page, "Who drafted the policy directive?")
     page.get_by_text("Too many questions from your address").first.wait_for(timeout=30_000)
     assert page.locator("#chat .message").count() == 0
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in
+               text_string_to_metric_families(httpx.get(strict_site + "/metrics").text)
+               for s in f.samples}
+    assert samples[("rag_rate_limited_total", (("route", "/api/ask"),))] == 1
+    assert samples[("rag_rate_limited_total", (("route", "chat"),))] == 1

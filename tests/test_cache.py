@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rag import Pipeline
@@ -111,3 +113,36 @@ def test_lru_keeps_the_most_recently_used() -> None:
     cache.sync((0, 1))
     cache.sync((0, 2))
     assert len(cache) == 0
+
+
+class SlowEmbedder(FakeEmbedder):
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return super().embed(texts)
+
+
+def test_concurrent_askers_of_one_question_share_one_computation(tmp_path: Path,
+                                                                 small_corpus: Path) -> None:
+    settings = make_settings(tmp_path)
+    embedder = SlowEmbedder(name=settings.embedding.model)
+    pipeline = Pipeline(settings, embedder=embedder)
+    pipeline.ingest([small_corpus], progress=False)
+    pipeline.warm_up()
+    calls = embedder.calls
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: pipeline.ask(QUESTION), range(5)))
+    assert embedder.calls == calls + 1  # the question was embedded once, not five times
+    assert sorted(a.cached for a in answers) == [False, True, True, True, True]
+    assert len({a.citations for a in answers}) == 1
+
+
+def test_a_failed_computation_does_not_keep_others_waiting() -> None:
+    cache = AnswerCache(4, wait_seconds=30)
+    assert cache.lookup("k", "q") is None  # this caller computes
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(cache.lookup, "k", "q")
+        time.sleep(0.1)
+        cache.release("k")  # the computation failed: nothing was put
+        assert waiting.result(timeout=5) is None
+    assert time.monotonic() - started < 5
