@@ -70,12 +70,12 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
                   redoc_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     limits, metrics = QuestionLimits(settings.serve), AppMetrics(pipeline, settings)
-    # Innermost first: the 429 goes out through CORS (a browser can read it), and
-    # the metrics, outermost, see every response.
-    app.add_middleware(RateLimitMiddleware, limits=limits)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
     app.middleware("http")(_security_headers(settings.serve.embed_origins))
+    # Added last, run first: the metrics see every response; a 429 costs as little as
+    # possible (it sets its own CORS and nosniff headers, so nothing else runs).
+    app.add_middleware(RateLimitMiddleware, limits=limits, origins=settings.serve.embed_origins)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_api_route("/metrics", lambda: Response(metrics.exposition(), media_type=CONTENT_TYPE),
                       methods=["GET"], include_in_schema=False)

@@ -119,9 +119,10 @@ class QuestionLimits:
 class RateLimitMiddleware:
     """Pure ASGI: answers a question over the limit with 429 before the app sees it."""
 
-    def __init__(self, app: Any, limits: QuestionLimits) -> None:
+    def __init__(self, app: Any, limits: QuestionLimits, origins: Iterable[str] = ()) -> None:
         self.app = app
         self.limits = limits
+        self.origins = {o.encode("latin-1") for o in origins}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (scope["type"] != "http" or scope.get("method") != "POST"
@@ -129,16 +130,31 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         peer = (scope.get("client") or (None,))[0]
+        headers = scope.get("headers", [])
         # Several X-Forwarded-For headers read as one list, in order.
-        forwarded = ",".join(v.decode("latin-1") for k, v in scope.get("headers", [])
+        forwarded = ",".join(v.decode("latin-1") for k, v in headers
                              if k.lower() == b"x-forwarded-for")
         wait = self.limits.check(peer, forwarded or None)
         if wait == 0.0:
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"error": too_many_message(wait),
+        origin = next((v for k, v in headers if k.lower() == b"origin"), None)
+        await send({"type": "http.response.start", "status": 429,
+                    "headers": self._headers(wait, origin)})
+        await send({"type": "http.response.body", "body": self._body(wait)})
+
+    @staticmethod
+    def _body(wait: float) -> bytes:
+        return json.dumps({"error": too_many_message(wait),
                            "retry_after": retry_after(wait)}).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after(wait)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+
+    def _headers(self, wait: float, origin: bytes | None) -> list[tuple[bytes, bytes]]:
+        """The 429's headers, including what CORS would add, so a widget on an allowed
+        page can read the message."""
+        out = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(self._body(wait))).encode()),
+               (b"retry-after", str(retry_after(wait)).encode()),
+               (b"x-content-type-options", b"nosniff"), (b"vary", b"Origin")]
+        if origin is not None and origin in self.origins:
+            out.append((b"access-control-allow-origin", origin))
+        return out
