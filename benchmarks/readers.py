@@ -6,7 +6,8 @@ Run through `python -m benchmarks.load_test --readers 200 --seconds 60`.
     127.0.0.1 as its proxy), ask a hot mix: 80% of questions among 5, the rest drawn
     from every eval question set, pausing between questions as a reader does.
 (b) the same readers (same seeds, so the same questions at the same moments) plus
-    one client firing --abuser-rps requests a second from one address.
+    one client firing --abuser-rps requests a second from one address (in its own
+    process, as it would be on its own machine).
 
 Each run gets a fresh `rag serve` process (cold cache, same start), so (b) differs
 from (a) only by the abusive client. Printed: per run, readers' requests, errors
@@ -19,12 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,36 +105,60 @@ async def _reader(client: httpx.AsyncClient, url: str, i: int, cold: list[str],
         await asyncio.sleep(rng.uniform(*think))
 
 
-async def _abuser(client: httpx.AsyncClient, url: str, rps: float, cold: list[str],
-                  deadline: float, out: Outcomes) -> None:
-    """Open loop: a request every 1/rps seconds whether or not the last one returned."""
-    async def one(question: str) -> None:
+async def _abuse(url: str, rps: float, cold: list[str], seconds: float) -> list[int]:
+    """Open loop: a request every 1/rps seconds whether or not the last one returned,
+    each a different question (so none of its answers could come from the cache)."""
+    statuses: list[int] = []
+
+    async def one(client: httpx.AsyncClient, question: str) -> None:
         try:
             r = await client.post(f"{url}/api/ask", json={"question": question},
                                   headers={"X-Forwarded-For": "203.0.113.66"})
-            out.abuser.append(r.status_code)
+            statuses.append(r.status_code)
         except httpx.HTTPError:
-            out.abuser.append(-1)
+            statuses.append(-1)
 
-    tasks, due, n = [], time.monotonic(), 0
-    while time.monotonic() < deadline:
-        tasks.append(asyncio.create_task(one(cold[n % len(cold)])))
-        n += 1
-        due += 1 / rps
-        await asyncio.sleep(max(0.0, due - time.monotonic()))
-    await asyncio.gather(*tasks)
-
-
-async def run_readers(url: str, readers: int, seconds: float, think: tuple[float, float],
-                      cold: list[str], abuser_rps: float = 0.0) -> Outcomes:
-    out = Outcomes()
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=readers + 64, max_keepalive_connections=readers + 64)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        jobs = [_reader(client, url, i, cold, think, deadline, out) for i in range(readers)]
-        if abuser_rps:
-            jobs.append(_abuser(client, url, abuser_rps, cold, deadline, out))
-        await asyncio.gather(*jobs)
+        tasks, due, n = [], time.monotonic(), 0
+        while time.monotonic() < deadline:
+            tasks.append(asyncio.create_task(one(client, cold[n % len(cold)])))
+            n += 1
+            due += 1 / rps
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await asyncio.gather(*tasks)
+    return statuses
+
+
+def abuse(url: str, rps: float, cold: list[str], seconds: float) -> list[int]:
+    """The abusive client, run in its own process: on the readers' event loop its
+    work would delay their requests on the client side and be mistaken for the
+    server's."""
+    return asyncio.run(_abuse(url, rps, cold, seconds))
+
+
+async def _readers(url: str, readers: int, seconds: float, think: tuple[float, float],
+                   cold: list[str], out: Outcomes) -> None:
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=readers + 8, max_keepalive_connections=readers + 8)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(_reader(client, url, i, cold, think, deadline, out)
+                               for i in range(readers)))
+
+
+def run_readers(url: str, readers: int, seconds: float, think: tuple[float, float],
+                cold: list[str], abuser_rps: float = 0.0) -> Outcomes:
+    out = Outcomes()
+    if not abuser_rps:
+        asyncio.run(_readers(url, readers, seconds, think, cold, out))
+        return out
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        pool.submit(int, 0).result()  # the process is up before the clock starts
+        abuser = pool.submit(abuse, url, abuser_rps, cold, seconds)
+        asyncio.run(_readers(url, readers, seconds, think, cold, out))
+        out.abuser = abuser.result()
     return out
 
 
@@ -168,12 +195,13 @@ def main(readers: int, seconds: float, abuser_rps: float, think: tuple[float, fl
     for name in ("ab" + "ba" * (rounds - 1))[:2 * rounds]:
         rps = abuser_rps if name == "b" else 0.0
         with served() as url:
-            out = asyncio.run(run_readers(url, readers, seconds, think, cold, rps))
+            load = os.getloadavg()[0]
+            out = run_readers(url, readers, seconds, think, cold, rps)
         pooled[name].readers += out.readers
         pooled[name].abuser += out.abuser
         print(_line(f"({name}) {readers} readers, {seconds:.0f} s"
-                    + (f" + abuser at {rps:.0f} req/s" if rps else ""), summarize(out)),
-              flush=True)
+                    + (f" + abuser at {rps:.0f} req/s" if rps else ""), summarize(out))
+              + f" [machine load {load:.1f} at start]", flush=True)
     results = {name: summarize(out) for name, out in pooled.items()}
     a, b = results["a"], results["b"]
     if rounds > 1:

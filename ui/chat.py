@@ -163,16 +163,16 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                                   elem_id="citations", visible=False)
                 context = gr.HTML("<p>Ask a question; its quotes can be checked here.</p>",
                                   elem_id="context")
-                draft = gr.HTML("", elem_id="draft")  # Copy buttons (ui/static/copy.js)
+                draft_panel = gr.HTML("", elem_id="draft")  # Copy buttons (static/copy.js)
         outputs = [box, chatbot, turns, answers, picker, context]
         for trigger in (ask.click, box.submit):
             trigger(respond, [box, chatbot, turns, answers], outputs, concurrency_id="ask"
-                    ).then(_latest_draft, [answers], draft)
+                    ).then(_latest_draft, [answers], draft_panel)
         picker.change(show_context, [picker, chatbot, answers], context)
         chatbot.like(record, [answers], None)
         clear.click(lambda: ("", [], [], {}, gr.update(choices=[], visible=False),
                              "<p>Ask a question; its quotes can be checked here.</p>"),
-                    None, outputs).then(lambda: "", None, draft)
+                    None, outputs).then(lambda: "", None, draft_panel)
     serve = pipeline.settings.serve
     demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
     return demo
