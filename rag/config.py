@@ -8,11 +8,12 @@ double underscore, e.g. `RAG_RETRIEVAL__TOP_K=8` or `RAG_EMBEDDING__MODEL=...`.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
@@ -176,6 +177,17 @@ class ServeSettings(BaseModel):
         "latency, cache hit, answer status); unset: no access log")
     access_log_questions: bool = Field(
         False, description="also write the question text into the access log")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network (e.g. 127.0.0.1 "
+                                 "or 10.0.0.0/8)") from exc
+        return value
 
 
 class CacheSettings(BaseModel):

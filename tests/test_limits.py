@@ -127,3 +127,10 @@ def test_the_chat_shares_the_client_buckets(tmp_path: Path) -> None:
     assert waits[:2] == [0.0, 0.0] and waits[2] == pytest.approx(60.0)
     assert limits.check("127.0.0.1", "198.51.100.3") > 0  # the API sees the same bucket
     assert limits.check("127.0.0.1", "198.51.100.4") == 0.0
+
+
+def test_a_bad_trusted_proxy_is_a_settings_error(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="'proxy.example' is not an address or network"):
+        make_settings(tmp_path, serve={"trusted_proxies": ["proxy.example"]})
