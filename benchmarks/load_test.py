@@ -1,11 +1,17 @@
-"""Load test: N concurrent users asking over loopback, bounded in count and time.
+"""Load tests over loopback, bounded in count and time.
 
     RAG_DATA_DIR=data/eval .venv/bin/python -m benchmarks.load_test --users 16 64
     .venv/bin/python -m benchmarks.load_test --url http://127.0.0.1:7860 --users 16
+    RAG_DATA_DIR=data/eval .venv/bin/python -m benchmarks.load_test --readers 200 --seconds 60
 
-Without --url it serves the app itself on a loopback port with the real pipeline.
-Each user sends --per-user questions one after another; the whole run stops after
---seconds. Prints errors (anything but 200), 429/503 answers, p50/p95 and throughput.
+--users: N users each send --per-user questions one after another; the run stops
+after --seconds. Without --url it serves the app itself on a loopback port with the
+real pipeline. Prints errors (anything but 200), 429/503 answers, p50/p95 and
+throughput.
+
+--readers: the public widget's traffic (see `benchmarks/readers.py`): run (a) N readers
+asking a hot mix, then run (b) the same readers plus one abusive client, each against
+a fresh `rag serve` process, and prints (b) against (a) as ratios.
 """
 
 from __future__ import annotations
@@ -62,7 +68,19 @@ def main() -> None:
     parser.add_argument("--per-user", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--questions", type=Path, default=Path("evals/questions.jsonl"))
+    parser.add_argument("--readers", type=int, help="run the readers scenario instead")
+    parser.add_argument("--abuser-rps", type=float, default=50.0)
+    parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0),
+                        help="seconds a reader pauses between questions (uniform)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="readers scenario: 2 runs a b b a and pools each kind")
     args = parser.parse_args()
+    if args.readers:
+        from benchmarks.readers import main as readers_main
+
+        readers_main(args.readers, args.seconds, args.abuser_rps, tuple(args.think),
+                     args.rounds)
+        return
     questions = [q.question for q in load_questions(args.questions)]
     if args.url:
         serving_ctx = nullcontext(args.url)

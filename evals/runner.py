@@ -57,7 +57,7 @@ def run_samples(pipeline: Pipeline, questions: list[EvalQuestion],
     samples = []
     for q in tqdm(questions, desc=desc, unit="q", disable=not progress):
         try:
-            answer = pipeline.ask(q.question)
+            answer = pipeline.ask(q.question, use_cache=False)  # measure, never recall
         except QuestionError as exc:
             samples.append(M.Sample(q, {"question": q.question, "answer": str(exc),
                                         "refused": True, "status": "not_covered",

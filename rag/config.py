@@ -8,11 +8,12 @@ double underscore, e.g. `RAG_RETRIEVAL__TOP_K=8` or `RAG_EMBEDDING__MODEL=...`.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
@@ -194,6 +195,49 @@ class ServeSettings(BaseModel):
     )
     feedback_file: Path | None = Field(
         None, description="JSONL file for thumbs up/down (default: DATA_DIR/feedback.jsonl)")
+    rate_limit: bool = Field(
+        True, description="limit questions per client address (token bucket); over the "
+        "limit a question gets a 429 with Retry-After")
+    rate_per_minute: float = Field(30.0, ge=0.1, le=1_000_000.0,
+                                   description="questions a client may ask per minute, "
+                                   "sustained")
+    rate_burst: int = Field(10, ge=1, le=100_000,
+                            description="questions a client may ask at once before the "
+                            "per-minute rate applies")
+    rate_clients: int = Field(100_000, ge=10, le=10_000_000,
+                              description="client addresses tracked at most (the least "
+                              "recently seen are forgotten), so memory stays bounded")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (e.g. 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For header names the client; from any other peer it is ignored")
+    access_log: Path | None = Field(
+        None, description="JSONL file getting one line per question (time, route, status, "
+        "latency, cache hit, answer status); unset: no access log")
+    access_log_questions: bool = Field(
+        False, description="also write the question text into the access log")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network (e.g. 127.0.0.1 "
+                                 "or 10.0.0.0/8)") from exc
+        return value
+
+
+class CacheSettings(BaseModel):
+    size: int = Field(
+        512, ge=0, le=1_000_000,
+        description="answers kept in memory per process (least recently used dropped "
+        "first); 0 turns the answer cache off")
+    wait_seconds: float = Field(
+        30.0, ge=0.0, le=600.0,
+        description="how long a question waits for the same question another thread is "
+        "answering, before answering it itself")
 
 
 class Settings(BaseSettings):
@@ -223,6 +267,7 @@ class Settings(BaseSettings):
     serve: ServeSettings = ServeSettings()
     fetch: FetchSettings = FetchSettings()
     llm: LLMSettings = LLMSettings()
+    cache: CacheSettings = CacheSettings()
 
     @property
     def manifest_path(self) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import Evidence, ExtractiveAnswerer
+from .cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
 from .chunk import chunk_document
 from .confirm import confirm
 from .config import Settings
@@ -85,6 +86,8 @@ class Pipeline:
         # a question's hits, then for their best sentences, and embeds it once. One
         # slot per thread, so other requests never see a cached vector.
         self._last_query = threading.local()
+        self.cache = AnswerCache(settings.cache.size, settings.cache.wait_seconds)
+        self._fingerprint = settings_fingerprint(settings)
 
     def with_settings(self, settings: Settings) -> Pipeline:
         """A pipeline for other settings sharing this one's models (evals, ablations)."""
@@ -248,7 +251,7 @@ class Pipeline:
         return ExtractiveAnswerer(cfg, vectors, idf, idf("\u2400"), sentences, learned)
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None,
-            kinds: Sequence[str] | None = None) -> Answer:
+            kinds: Sequence[str] | None = None, *, use_cache: bool = True) -> Answer:
         """Answer one question with verified quotes, or refuse.
 
         `history` is the conversation so far (`{"role", "content"}` turns); a
@@ -257,22 +260,44 @@ class Pipeline:
         search to documents of those kinds; None or empty searches everything.
         Raises `QuestionError` for an unusable question or a kind the index does
         not hold, `EmptyIndexError` when nothing is indexed and `ConfigError` when
-        llm mode's model cannot be used.
+        llm mode's model cannot be used. `use_cache=False` always computes the
+        answer (evals); otherwise a repeat is served from the answer cache.
         """
-        for event in self.ask_stream(question, history, kinds):
+        for event in self.ask_stream(question, history, kinds, use_cache=use_cache):
             if isinstance(event, Answer):
                 return event
         raise AssertionError("ask_stream ended without an answer")
 
     def ask_stream(self, question: str, history: Sequence[dict[str, Any]] | None = None,
-                   kinds: Sequence[str] | None = None) -> Iterator[Token | Answer]:
+                   kinds: Sequence[str] | None = None, *,
+                   use_cache: bool = True) -> Iterator[Token | Answer]:
         """Like `ask`, but in llm mode yields the generated text as it comes (`Token`s)
         before the checked `Answer`, which is always the last event."""
         t0 = time.perf_counter()
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
-        # `kinds` changes the answer: it belongs in any answer-cache key with the question.
-        kinds = _check_kinds(loaded, kinds)
+        # `kinds` changes the answer: it belongs in the answer-cache key.
+        checked = _check_kinds(loaded, kinds)
+        key = None
+        if use_cache and self.cache.size:
+            self.cache.sync(loaded.state)  # a re-index drops every cached answer
+            key = answer_key(text, history, loaded.state, self._fingerprint, checked)
+            hit = self.cache.lookup(key, text)  # waits if another thread computes it
+            if hit is not None:
+                yield served_from_cache(hit, t0, time.perf_counter())
+                return
+        try:
+            for event in self._answer_stream(text, history, loaded, t0, checked):
+                if key is not None and isinstance(event, Answer):
+                    self.cache.put(key, text, event)
+                yield event
+        finally:
+            if key is not None:
+                self.cache.release(key)  # a failed computation must not keep others waiting
+
+    def _answer_stream(self, text: str, history: Sequence[dict[str, Any]] | None,
+                       loaded: _Loaded, t0: float, kinds: tuple[str, ...] | None
+                       ) -> Iterator[Token | Answer]:
         text = self._standalone(text, history, loaded)
         if self.settings.answer.injection_guard and looks_like_injection(text):
             # The extractive path cannot be steered by a question, but answering

@@ -136,6 +136,10 @@ class Answer:
     first_token_ms: float | None = None
     sentences_generated: int = 0
     sentences_supported: int = 0
+    # Served from the answer cache: `timings_ms` is then the lookup's, and the
+    # timings of the computation that produced it are in `original_timings_ms`.
+    cached: bool = False
+    original_timings_ms: dict[str, float] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape shared by `rag ask --json`, the API and the evals."""
@@ -147,6 +151,7 @@ class Answer:
             "confidence": round(self.confidence, 3),
             "citations": [c.to_dict() for c in self.citations],
             "timings_ms": dict(self.timings_ms),
+            "cached": self.cached,
         }
 
 

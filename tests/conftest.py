@@ -69,4 +69,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     setattr(item, f"rep_{outcome.get_result().when}", outcome.get_result())
 
 # The public answer JSON (`rag ask --json`, /api/ask, the SSE answer event).
-ANSWER_KEYS = {"question", "answer", "refused", "status", "confidence", "citations", "timings_ms"}
+ANSWER_KEYS = {"question", "answer", "refused", "status", "confidence", "citations", "timings_ms",
+               "cached"}

@@ -81,7 +81,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     (tmp / "docs").mkdir()
     (tmp / "docs" / "harbor.txt").write_text(
         "The commission approved 42 new mooring permits for the north basin.\n")
-    settings = make_settings(tmp)
+    # Hundreds of bodies from one address: the per-client limit is tested elsewhere.
+    settings = make_settings(tmp, serve={"rate_limit": False})
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     pipeline.ingest([tmp / "docs"], progress=False)
     return TestClient(create_app(settings, pipeline), raise_server_exceptions=False)

@@ -102,7 +102,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict[st
     (tmp / "docs" / "harbor-bulletin.txt").write_text(XSS_DOC, encoding="utf-8")
     chat_port, host_port, other_port = free_port(), free_port(), free_port()
     host_url = f"http://127.0.0.1:{host_port}"
-    settings = make_settings(tmp, serve={"embed_origins": [host_url]})
+    # Limits a whole test module never meets: they are tested with `strict_site`.
+    settings = make_settings(tmp, serve={"embed_origins": [host_url], "rate_burst": 1000})
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
     chat_url = f"http://127.0.0.1:{chat_port}"
@@ -235,3 +236,109 @@ def test_kind_selector_and_data_kinds_restrict_the_search(page, site) -> None:  
     frame.locator("button[type=submit]").click()
     frame.locator("blockquote").first.wait_for(timeout=60_000)
     assert "dredging budget" in frame.locator("#log").inner_text()
+
+
+def _api_answer(chat_url: str, question: str) -> dict:  # type: ignore[type-arg]
+    import httpx
+
+    r = httpx.post(f"{chat_url}/api/ask", json={"question": question, "draft": True}, timeout=60)
+    r.raise_for_status()
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _publishable(c: dict) -> str:  # type: ignore[type-arg]
+    """The documented copy format, written out independently of ui/cite_text.py."""
+    url = c["url"].split("#")[0] + (f"#page={c['page']}" if c["page"] else "")
+    page = f"p. {c['page']}" if c["page"] else ""
+    parts = [c["title"], c["publisher"], c["date"], page, url]
+    quote = f"{c['lead']} … {c['quote']}" if c.get("lead") else c["quote"]
+    return f"“{quote}” — " + ", ".join(p for p in parts if p)
+
+
+def _clipboard(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate("() => navigator.clipboard.readText()")  # type: ignore[no-any-return]
+
+
+def test_chat_copies_a_quote_and_the_answer(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    question = "Who drafted the policy directive?"
+    page.goto(site["chat"] + "/")
+    _ask_in_chat(page, question)
+    page.locator("#chat .message").filter(has_text="Sources").last.wait_for(timeout=60_000)
+    expected = _api_answer(site["chat"], question)
+    buttons = page.locator("#draft button.copy-quote")
+    buttons.first.wait_for(timeout=20_000)
+    assert buttons.count() == len(expected["citations"])
+    for i, c in enumerate(expected["citations"]):
+        buttons.nth(i).click()
+        page.wait_for_timeout(200)
+        assert _clipboard(page) == _publishable(c)
+    page.locator("#draft #copy-answer").click()
+    page.wait_for_timeout(200)
+    copied = _clipboard(page)
+    assert copied == expected["draft"]["markdown"]
+    assert copied.startswith(f"> “{expected['citations'][0]['quote']}” [1]")
+    # The sources list has one entry per document, listing its quote numbers.
+    shown = page.locator("#chat .message").filter(has_text="Sources").last.inner_text()
+    for s in expected["draft"]["sources"]:
+        assert shown.count(s["title"]) == 1 and s["numbers"] in shown
+
+
+def test_widget_copies_a_quote_and_the_answer(page, site) -> None:  # type: ignore[no-untyped-def]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    question = "How long did prosecutions take?"
+    page.goto(site["host"] + "/")
+    frame = page.frame_locator("iframe")
+    frame.locator("#q").fill(question)
+    frame.locator("button[type=submit]").click()
+    frame.locator("blockquote").first.wait_for(timeout=60_000)
+    expected = _api_answer(site["chat"], question)
+    buttons = frame.locator("button.copy-quote")
+    assert buttons.count() == len(expected["citations"])
+    for i, c in enumerate(expected["citations"]):
+        buttons.nth(i).click()
+        page.wait_for_timeout(200)
+        assert _clipboard(page) == _publishable(c)
+    frame.locator("button.copy-answer").click()
+    page.wait_for_timeout(200)
+    assert _clipboard(page) == expected["draft"]["markdown"]
+    items = frame.locator(".sources li")
+    assert items.count() == len(expected["draft"]["sources"])
+    assert items.first.inner_text().startswith(expected["draft"]["sources"][0]["numbers"])
+
+
+@pytest.fixture(scope="module")
+def strict_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
+    """An app whose readers may ask one question (and one more every ten minutes)."""
+    from ui.app import create_app
+
+    tmp = tmp_path_factory.mktemp("strict")
+    settings = make_settings(tmp, serve={"rate_burst": 1, "rate_per_minute": 0.1})
+    pipeline = Pipeline(settings, embedder=embedder)
+    pipeline.ingest([PROJECT_CORPUS], progress=False)
+    with serving(create_app(settings, pipeline)) as url:
+        yield url
+
+
+def test_rate_limit_is_a_clear_message_in_widget_and_chat(page, strict_site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(strict_site + "/embed")
+    for _ in range(2):
+        page.locator("#q").fill("How long did prosecutions take?")
+        page.locator("button[type=submit]").click()
+        page.locator(".a:not(.pending)").last.wait_for(timeout=60_000)
+    limited = page.locator(".a.limited")
+    limited.wait_for(timeout=20_000)
+    assert limited.inner_text().startswith("Too many questions from your address: please wait")
+    assert page.locator("blockquote").count() >= 1  # the first question was answered
+    page.goto(strict_site + "/")
+    _ask_in_chat(page, "Who drafted the policy directive?")
+    page.get_by_text("Too many questions from your address").first.wait_for(timeout=30_000)
+    assert page.locator("#chat .message").count() == 0
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in
+               text_string_to_metric_families(httpx.get(strict_site + "/metrics").text)
+               for s in f.samples}
+    assert samples[("rag_rate_limited_total", (("route", "/api/ask"),))] == 1
+    assert samples[("rag_rate_limited_total", (("route", "chat"),))] == 1

@@ -72,3 +72,21 @@ def test_two_app_processes_share_the_server(chroma_server: str, tmp_path: Path,
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot reach the Chroma server"):
         server_pipeline(tmp_path, f"http://127.0.0.1:{free_port()}", "x-idx").stats()
+
+
+def test_each_replica_keeps_its_own_cache_and_sees_a_reindex(chroma_server: str, tmp_path: Path,
+                                                              small_corpus: Path) -> None:
+    writer = server_pipeline(tmp_path / "w", chroma_server, "cached")
+    one = server_pipeline(tmp_path / "r1", chroma_server, "cached")
+    two = server_pipeline(tmp_path / "r2", chroma_server, "cached")
+    writer.ingest([small_corpus], progress=False)
+    assert not one.ask(QUESTION).cached and one.ask(QUESTION).cached
+    assert not two.ask(QUESTION).cached  # its own cache: the other replica's hit is not shared
+    assert two.ask(QUESTION).cached
+    (small_corpus / "harbor.txt").write_text(
+        "The commission approved 77 new mooring permits for the north basin.\n")
+    writer.ingest([small_corpus], progress=False)  # another process bumps the revision
+    for replica in (one, two):
+        fresh = replica.ask(QUESTION)
+        assert not fresh.cached and "77" in fresh.citations[0].quote
+        assert replica.ask(QUESTION).cached

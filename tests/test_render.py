@@ -27,7 +27,7 @@ def test_answer_markdown_golden() -> None:
     answer = Answer("q", "“Quote” [1]", False, (CITE,), {})
     assert answer_markdown(answer) == (
         "> “Quote \\*with\\* &lt;script&gt;” **\\[1\\]**\n\n**Sources**\n\n"
-        "1. [A &lt;b&gt;title&lt;/b&gt;](https://example.org/doc.pdf#page=3) "
+        "- **\\[1\\]** [A &lt;b&gt;title&lt;/b&gt;](https://example.org/doc.pdf#page=3) "
         "(Pub, 2021\\-01, p\\. 3)")
     refused = Answer("q", "Not covered: the documents do not answer this.", True, (), {})
     assert answer_markdown(refused) == (

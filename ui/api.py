@@ -12,13 +12,14 @@ import threading
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag import EmptyIndexError, Pipeline, QuestionError, RagError
-from rag.types import Token
+from rag.types import Answer, Token
 
+from .cite_text import draft_payload
 from .feedback import FeedbackLog
 
 
@@ -33,6 +34,8 @@ class AskRequest(BaseModel):
     kinds: list[Annotated[str, Field(max_length=40)]] | None = Field(
         None, max_length=10, description="search only documents of these kinds, e.g. "
         '["report"]; absent or empty: all')
+    draft: bool = Field(False, description="also return `draft`: the strings the widget "
+                        "shows and copies (grouped sources, a line per quote, Markdown)")
 
 
 class FeedbackRequest(BaseModel):
@@ -50,6 +53,11 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _answer_json(answer: Answer, draft: bool) -> dict[str, Any]:
+    """The `rag ask --json` object, plus `draft` when the caller asked for it."""
+    return {**answer.to_dict(), "draft": draft_payload(answer)} if draft else answer.to_dict()
+
+
 def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
     router = APIRouter(prefix="/api")
     serve = pipeline.settings.serve
@@ -57,7 +65,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
 
     # Plain `def`: FastAPI runs these in its thread pool, the pipeline is thread-safe.
     @router.post("/ask")
-    def ask(req: AskRequest) -> Any:
+    def ask(req: AskRequest, request: Request) -> Any:
         if not slots.acquire(timeout=serve.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         try:
@@ -71,10 +79,11 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
             return _error(500, str(exc))
         finally:
             slots.release()
-        return answer.to_dict()
+        request.state.answer = answer  # for the metrics and the access log
+        return _answer_json(answer, req.draft)
 
     @router.post("/ask/stream")
-    def ask_stream(req: AskRequest) -> Any:
+    def ask_stream(req: AskRequest, request: Request) -> Any:
         """Server-sent events: `token` events with generated text (llm mode), then
         one `answer` event holding the same object as /api/ask (or an `error`)."""
         if not slots.acquire(timeout=serve.api_wait_seconds):
@@ -96,7 +105,8 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
                     if isinstance(event, Token):
                         yield _sse("token", {"text": event.text})
                     else:
-                        yield _sse("answer", event.to_dict())
+                        request.state.answer = event  # for the metrics and the access log
+                        yield _sse("answer", _answer_json(event, req.draft))
             except RagError as exc:
                 yield _sse("error", {"error": str(exc)})
             finally:

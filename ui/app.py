@@ -22,6 +22,8 @@ from .api import make_router
 from .chat import CSS, build_chat
 from .embed import make_embed_router
 from .feedback import FeedbackLog
+from .limits import QuestionLimits, RateLimitMiddleware
+from .metrics import CONTENT_TYPE, AppMetrics, MetricsMiddleware
 
 
 def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
@@ -67,11 +69,19 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    limits, metrics = QuestionLimits(settings.serve), AppMetrics(pipeline, settings)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
     app.middleware("http")(_security_headers(settings.serve.embed_origins))
+    # Added last, run first: the metrics see every response; a 429 costs as little as
+    # possible (it sets its own CORS and nosniff headers, so nothing else runs).
+    app.add_middleware(RateLimitMiddleware, limits=limits, origins=settings.serve.embed_origins)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_api_route("/metrics", lambda: Response(metrics.exposition(), media_type=CONTENT_TYPE),
+                      methods=["GET"], include_in_schema=False)
     app.include_router(make_router(pipeline, feedback))
     app.include_router(make_embed_router(settings.max_question_chars))
-    blocks = build_chat(pipeline, feedback)
+    blocks = build_chat(pipeline, feedback, limits, metrics)
     return gr.mount_gradio_app(app, blocks, path="/", theme=theme(), css=CSS, ssr_mode=False,
-                               footer_links=[], show_error=True)
+                               footer_links=[], show_error=True,
+                               head='<script src="/copy.js" defer></script>')

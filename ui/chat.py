@@ -5,6 +5,7 @@ It calls `Pipeline.ask` and nothing else; rendering lives in `ui.render`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,10 @@ import gradio as gr
 from rag import Pipeline, QuestionError, RagError
 from rag.types import Citation, Token
 
+from .cite_text import draft_html, draft_payload
 from .feedback import FeedbackLog
+from .limits import QuestionLimits, too_many_message
+from .metrics import AppMetrics
 from .render import answer_markdown, citation_label, context_html, md_text
 
 EXAMPLES = [
@@ -42,17 +46,45 @@ def _message_text(content: Any) -> str:
     return str(content)
 
 
-def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
-    """The chat page; every answer comes from `pipeline.ask`."""
+def _limited(limits: QuestionLimits | None, request: gr.Request | None) -> float:
+    """Seconds this chat client must wait before asking again (0.0: it may ask)."""
+    if limits is None or request is None:
+        return 0.0
+    peer = request.client.host if request.client else None
+    return limits.check(peer, request.headers.get("x-forwarded-for"))
+
+
+def _latest_draft(answers: dict[int, dict[str, Any]]) -> str:
+    """The 'For a draft' panel of the latest answer (its strings come from ui.cite_text)."""
+    return draft_html(answers[max(answers)].get("draft")) if answers else ""
+
+
+def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits | None = None,
+               metrics: AppMetrics | None = None) -> gr.Blocks:
+    """The chat page; every answer comes from `pipeline.ask`. `limits` (per-client
+    rate) and `metrics` are the app's, shared with the API."""
+
+    def report(status: int, started: float, answer: Any = None) -> None:
+        if metrics is not None:
+            metrics.request("chat", status)
+            metrics.question("chat", status, time.perf_counter() - started, answer)
 
     def respond(message: str, chat: list[dict[str, Any]], turns: list[dict[str, str]],
-                answers: dict[int, dict[str, Any]], kinds: list[str] | None = None
+                answers: dict[int, dict[str, Any]], kinds: list[str] | None,
+                request: gr.Request
                 ) -> Iterator[tuple[Any, ...]]:
         """Streams: in llm mode the draft text appears as it is generated; the
         checked answer with its quotes and sources replaces it when complete.
         `kinds`: the kinds of source ticked in the selector (none: all)."""
         chat, turns, answers = list(chat or []), list(turns or []), dict(answers or {})
         same = (gr.update(), gr.update())
+        started = time.perf_counter()
+        wait = _limited(limits, request)
+        if wait:
+            report(429, started)
+            gr.Warning(too_many_message(wait))
+            yield (message, chat, turns, answers, *same)
+            return
         try:
             events = pipeline.ask_stream(message, turns, kinds or None)
             draft = ""
@@ -66,11 +98,14 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                     continue
                 answer = event
         except QuestionError as exc:
+            report(400, started)
             gr.Warning(str(exc))
             yield (message, chat, turns, answers, *same)
             return
         except RagError as exc:
+            report(500, started)
             raise gr.Error(str(exc)) from exc
+        report(200, started, answer)
         shown = answer_markdown(answer)
         if answer.question.strip() != message.strip():
             shown = f"*Answering: {md_text(answer.question)}*\n\n{shown}"
@@ -78,7 +113,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
         chat.append({"role": "assistant", "content": shown})
         turns += [{"role": "user", "content": message},
                   {"role": "assistant", "content": answer.answer}]
-        answers[len(chat) - 1] = answer.to_dict()
+        answers[len(chat) - 1] = {**answer.to_dict(), "draft": draft_payload(answer)}
         labels = [citation_label(c) for c in answer.citations]
         picker = gr.update(choices=labels, value=None, visible=bool(labels))
         hint = ("<p>Choose a citation to see the passage in its document.</p>" if labels
@@ -144,17 +179,19 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog) -> gr.Blocks:
                                   elem_id="citations", visible=False)
                 context = gr.HTML("<p>Ask a question; its quotes can be checked here.</p>",
                                   elem_id="context")
+                draft_panel = gr.HTML("", elem_id="draft")  # Copy buttons (static/copy.js)
         outputs = [box, chatbot, turns, answers, picker, context]
         inputs = [box, chatbot, turns, answers, kinds]
-        ask.click(respond, inputs, outputs, concurrency_id="ask")
-        box.submit(respond, inputs, outputs, concurrency_id="ask")
+        for trigger in (ask.click, box.submit):
+            trigger(respond, inputs, outputs, concurrency_id="ask"
+                    ).then(_latest_draft, [answers], draft_panel)
         # The index may have changed since the app started (an ingest): offer what it holds now.
         demo.load(offer_kinds, None, kinds)
         picker.change(show_context, [picker, chatbot, answers], context)
         chatbot.like(record, [answers], None)
         clear.click(lambda: ("", [], [], {}, gr.update(choices=[], visible=False),
                              "<p>Ask a question; its quotes can be checked here.</p>"),
-                    None, outputs)
+                    None, outputs).then(lambda: "", None, draft_panel)
     serve = pipeline.settings.serve
     demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
     return demo

@@ -24,9 +24,14 @@ PAGE = """<!doctype html>
  .a blockquote {{ margin: 6px 0; padding: 4px 10px; border-left: 3px solid #f0b400;
                   background: #fffbea; white-space: pre-wrap; }}
  .a.refused {{ color: #6b3d00; background: #fff4e5; padding: 6px 10px; }}
+ .a.uncertain {{ border: 1px dashed #8a94a3; padding: 6px 10px; }}
+ .a.uncertain blockquote {{ border-left-color: #8a94a3; background: #f4f5f7; }}
+ .uncertain-head {{ margin: 0 0 6px; color: #3d4554; }}
  .a.error {{ color: #8a1c1c; }}
  .sources {{ font-size: 13px; padding-left: 20px; }}
  .where {{ color: #5b6472; }}
+ .copy {{ font-size: 12px; padding: 1px 8px; margin-left: 6px; }}
+ .a.limited {{ color: #6b3d00; background: #fff4e5; padding: 6px 10px; }}
  form {{ display: flex; gap: 6px; padding: 8px 12px; border-top: 1px solid #e3e6ea; }}
  input {{ flex: 1; padding: 6px 8px; font: inherit; }}
  button {{ padding: 6px 14px; font: inherit; }}
@@ -37,6 +42,7 @@ PAGE = """<!doctype html>
 <form id="ask-form"><input id="q" name="q" maxlength="{max_chars}" autocomplete="off"
  placeholder="Ask about the report and its coverage…" aria-label="Question">
 <button type="submit">Ask</button></form>
+<script src="copy.js"></script>
 <script src="embed-app.js"></script>
 </body></html>
 """
@@ -53,6 +59,10 @@ def make_embed_router(max_chars: int) -> APIRouter:
     @router.get("/embed-app.js")
     def embed_app() -> FileResponse:
         return FileResponse(STATIC / "embed-app.js", media_type="text/javascript")
+
+    @router.get("/copy.js")
+    def copy_script() -> FileResponse:
+        return FileResponse(STATIC / "copy.js", media_type="text/javascript")
 
     @router.get("/embed.js")
     def embed_script() -> FileResponse:

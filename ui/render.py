@@ -62,9 +62,12 @@ def answer_markdown(answer: Answer) -> str:
     if answer.sentences_supported:
         # llm mode: the generated sentences (their [n] markers point at the quotes).
         parts.append(md_text(answer.answer))
-    parts += [f"> “{quote_text(c)}” **\\[{c.n}\\]**" for c in answer.citations]
+    # Uncertain quotes are marked one by one too, so none reads as an answer when
+    # copied or skimmed on its own.
+    mark = "*closest passage:* " if answer.status == "uncertain" else ""
+    parts += [f"> {mark}“{quote_text(c)}” **\\[{c.n}\\]**" for c in answer.citations]
     parts.append("**Sources**")
-    parts.extend(source_line(c) for c in answer.citations)
+    parts.append(sources_markdown(answer))
     return "\n\n".join(parts)
 
 
@@ -72,6 +75,13 @@ def quote_text(c: Citation) -> str:
     """A quote as shown (escaped): a list item after the line that introduces it."""
     lead = f"{md_text(c.lead)} … " if c.lead else ""
     return lead + md_text(c.quote)
+
+
+def sources_markdown(answer: Answer) -> str:
+    """The sources list: one entry per document, with its quote numbers and pages."""
+    from .cite_text import grouped_source_lines  # it builds on this module's helpers
+
+    return "\n".join(grouped_source_lines(answer.citations))
 
 
 def citation_label(c: Citation) -> str:

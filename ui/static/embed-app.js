@@ -17,9 +17,15 @@
     return e;
   }
 
-  function link(c) {
-    if (!c.url || !/^https?:\/\//.test(c.url)) { return null; }
-    return c.url.split("#")[0] + (c.page ? "#page=" + c.page : "");
+  function safeHref(href) {
+    return href && /^https?:\/\//.test(href) ? href : null;
+  }
+
+  function copyButton(text, label, cls) {
+    var b = el("button", cls, label);
+    b.type = "button";
+    b.setAttribute("data-copy", text);  // copy.js puts it on the clipboard
+    return b;
   }
 
   function render(box, data) {
@@ -31,27 +37,39 @@
       box.appendChild(document.createTextNode(why.charAt(0).toUpperCase() + why.slice(1)));
       return;
     }
-    data.citations.forEach(function (c) {
-      var q = el("blockquote", null, "\u201c" + c.quote + "\u201d ");
+    // Every string shown or copied below was made by the server (data.draft).
+    var draft = data.draft;
+    if (data.status === "uncertain") {
+      // The closest passages, which may not answer the question: said first, styled apart.
+      box.className = "a uncertain";
+      var head = el("p", "uncertain-head");
+      head.appendChild(el("strong", null, draft.uncertain_title + " "));
+      head.appendChild(document.createTextNode(draft.uncertain_note));
+      box.appendChild(head);
+    }
+    data.citations.forEach(function (c, i) {
+      var q = el("blockquote", null, "\u201c" + draft.quotes[i].text + "\u201d ");
       q.appendChild(el("sup", null, "[" + c.n + "]"));
+      q.appendChild(copyButton(draft.quotes[i].copy, "Copy", "copy copy-quote"));
       box.appendChild(q);
     });
-    var list = el("ol", "sources");
-    data.citations.forEach(function (c) {
+    var list = el("ul", "sources");
+    draft.sources.forEach(function (s) {
       var li = el("li");
-      var href = link(c);
+      li.appendChild(el("strong", null, s.numbers + " "));
+      var href = safeHref(s.href);
       if (href) {
-        var a = el("a", null, c.title);
+        var a = el("a", null, s.title);
         a.href = href; a.target = "_blank"; a.rel = "noopener noreferrer";
         li.appendChild(a);
       } else {
-        li.appendChild(el("span", null, c.title));
+        li.appendChild(el("span", null, s.title));
       }
-      var where = [c.publisher, c.date, c.page ? "p. " + c.page : ""].filter(Boolean).join(", ");
-      if (where) { li.appendChild(el("span", "where", " (" + where + ")")); }
+      if (s.where) { li.appendChild(el("span", "where", " (" + s.where + ")")); }
       list.appendChild(li);
     });
     box.appendChild(list);
+    box.appendChild(copyButton(draft.markdown, "Copy answer", "copy copy-answer"));
   }
 
   form.addEventListener("submit", function (ev) {
@@ -65,13 +83,15 @@
     fetch("api/ask", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
-      body: JSON.stringify(kinds.length ? {question: question, history: history, kinds: kinds}
-                                        : {question: question, history: history})
+      body: JSON.stringify(kinds.length
+        ? {question: question, history: history, kinds: kinds, draft: true}
+        : {question: question, history: history, draft: true})
     }).then(function (r) {
-      return r.json().then(function (data) { return {ok: r.ok, data: data}; });
+      return r.json().then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
     }).then(function (res) {
       if (!res.ok) {
-        box.className = "a error";
+        // 429: this reader asked too often; the message says how long to wait.
+        box.className = res.status === 429 ? "a limited" : "a error";
         box.textContent = res.data.error || "Something went wrong.";
         return;
       }

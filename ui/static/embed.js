@@ -21,6 +21,7 @@
   frame.style.borderRadius = "6px";
   frame.style.boxSizing = "border-box";
   frame.setAttribute("loading", "lazy");
+  frame.setAttribute("allow", "clipboard-write");  // the widget's Copy buttons
   frame.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
   script.parentNode.insertBefore(frame, script.nextSibling);
 })();
