@@ -26,7 +26,8 @@ def pipeline(fake_pipeline: Pipeline, small_corpus: Path) -> Pipeline:
 
 
 def _without_timings(answer: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in answer.items() if k != "timings_ms"}
+    """The answer itself: not how long it took, nor whether a repeat came from the cache."""
+    return {k: v for k, v in answer.items() if k not in ("timings_ms", "cached")}
 
 
 def test_retriever_returns_passages_with_provenance(pipeline: Pipeline) -> None:
@@ -138,7 +139,8 @@ def test_qa_extractive_stream_is_one_answer_chunk(pipeline: Pipeline) -> None:
 
 def test_qa_streams_tokens_then_the_answer_in_llm_mode(tmp_path: Path,
                                                        small_corpus: Path) -> None:
-    settings = make_settings(tmp_path, answer={"mode": "llm"})
+    # No answer cache: the async run below must generate again, not replay the answer.
+    settings = make_settings(tmp_path, answer={"mode": "llm"}, cache={"size": 0})
     reply = "The commission approved 42 new mooring permits. [S1]\n"
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model),
                         backend=FakeChat({"mooring permits": reply}))
