@@ -152,10 +152,7 @@ def question_rows(asked: list[Asked], ranker: Linear) -> tuple[np.ndarray, np.nd
     for a in asked:
         s = ranker(a.x)
         best = int(np.argmax(s))
-        doc, first, last = a.spans[best]
-        others = np.array([s[i] for i, (d, f, la) in enumerate(a.spans)
-                           if i != best and not (d == doc and f <= last and first <= la)])
-        rows.append(question_row(a.x[best], float(s[best]), others))
+        rows.append(question_row(a.x[best], float(s[best])))
         labels.append(a.y[best])
     return np.vstack(rows), np.array(labels)
 

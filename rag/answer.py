@@ -23,7 +23,7 @@ from .guard import looks_like_injection
 from .features import QuestionInfo, WindowText, analyse, features, terms_of
 from .rerank import Candidate, SentenceVectors
 from .scorer import LearnedScorer, question_row
-from .types import AnswerStatus, Citation, Document, Span
+from .types import AnswerStatus, Citation, Document
 from .verify import verified
 from .windows import DocSentences, Window, windows_around
 from .years import document_years, years_in
@@ -144,8 +144,7 @@ class ExtractiveAnswerer:
         if self._scorer is None or not windows:
             return Evidence((), ranked, windows, closest)
         best = windows[0]
-        others = np.array([s.p for s in windows[1:] if not _overlap(s.window, best.window)])
-        row = question_row(best.features, best.p, others)
+        row = question_row(best.features, best.p)
         return Evidence((), ranked, windows, closest, row, self._scorer.answer_probability(row))
 
     def windows(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
@@ -153,7 +152,6 @@ class ExtractiveAnswerer:
         """Windows around the best sentences, scored by the learned model, best first.
         (Training reads the same windows and features, so what is fitted is what runs.)"""
         cores = [c for c in ranked[:_CORES] if c.doc_id in self._sentences]
-        position = {(c.doc_id, c.span): i for i, c in enumerate(ranked, start=1)}
         found: dict[tuple[str, int, int], tuple[Window, float]] = {}
         for cand in cores:
             sents = self._sentences[cand.doc_id]
@@ -170,7 +168,7 @@ class ExtractiveAnswerer:
             return []
         sims = self._sims(query_vector, [w for w, _ in found.values()])
         q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0))
-        texts = [(w, self._window_text(w, hand, sims, docs[w.doc_id], position))
+        texts = [(w, self._window_text(w, hand, sims, docs[w.doc_id]))
                  for w, hand in found.values()]
         best_lex = max(_lex(q, t.text) for _, t in texts)
         x = np.stack([features(q, t, best_lex) for _, t in texts])
@@ -191,10 +189,8 @@ class ExtractiveAnswerer:
         return dict(zip(keys, (vectors @ query_vector).tolist()))
 
     def _window_text(self, w: Window, hand: float, sims: dict[tuple[str, int], float],
-                     doc: Document, position: dict[tuple[str, Span], int]) -> WindowText:
+                     doc: Document) -> WindowText:
         sents = self._sentences[w.doc_id]
-        hand_rank = min((position.get((w.doc_id, sents.sentences[i].span), 999)
-                         for i in w.members), default=999)
         members = [sents.text(i) for i in w.members]
         lead = [sents.text(w.lead)] if w.lead is not None else []
         context = [sents.text(i) for i in _around(w, len(sents.sentences))
@@ -206,8 +202,7 @@ class ExtractiveAnswerer:
             core_sim=sims[(w.doc_id, w.core)], context=" ".join(context),
             doc_terms=terms_of(doc.text), title_terms=terms_of(doc.info.title),
             sentences=len(w.members), has_lead=w.lead is not None, chars=w.end - w.start,
-            rank=w.hit.rank, dense_rank=w.hit.dense_rank, lexical_rank=w.hit.lexical_rank,
-            hand_score=hand, hand_rank=hand_rank)
+            hand_score=hand)
 
     def _quotable(self, w: Window) -> Quotable:
         sents = self._sentences[w.doc_id]

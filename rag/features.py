@@ -13,7 +13,7 @@ synthetic questions over these documents can carry to other documents:
   for an outcome ("how many were hired");
 - whether names and numbers the question relies on appear in the document at all
   (a premise naming the wrong official);
-- the window's shape and retrieval ranks.
+- the window's shape.
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ NAMES = (
     "lex_doc", "lex_gap", "lex_context_only", "miss_idf", "names_missing_doc",
     "numbers_missing_doc", "type_needed", "type_found", "type_missing", "role_not_name",
     "modal", "q_outcome", "modal_outcome", "title_share", "novelty", "sentences", "has_lead",
-    "length", "rank_inv", "dense_inv", "lexical_inv", "hand_score", "q_terms",
-    "q_person", "q_date", "q_number", "q_reason", "type_new", "hand_rank_inv",
+    "length", "hand_score", "q_terms", "q_person", "q_date", "q_number", "q_reason",
+    "type_new",
 )
+# Retrieval ranks (passage rank, dense rank, BM25 rank, hand-ranking position) are
+# left out on purpose: in a small index every passage ranks near the top, and a
+# model trusting ranks answered traps confidently there.
 
 _Q_TYPES = (
     ("duration", re.compile(r"\bhow long\b|\bhow many (hours|days|weeks|months|years)\b|"
@@ -178,11 +181,7 @@ class WindowText:
     sentences: int
     has_lead: bool
     chars: int
-    rank: int
-    dense_rank: int | None
-    lexical_rank: int | None
     hand_score: float
-    hand_rank: int  # best position of its sentences in the hand-set sentence ranking
 
 
 def _coverage(q: QuestionInfo, terms: frozenset[str] | set[str]) -> float:
@@ -214,10 +213,8 @@ def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
         float(needed), float(found), float(needed and not found),
         float(q.qtype == "person" and "role" in facts and "person" not in facts),
         modal, float(q.outcome), modal * float(q.outcome), title_share, novelty,
-        w.sentences / 3.0, float(w.has_lead), min(w.chars, 1200) / 600.0, 1.0 / w.rank,
-        1.0 / w.dense_rank if w.dense_rank else 0.0,
-        1.0 / w.lexical_rank if w.lexical_rank else 0.0, w.hand_score,
+        w.sentences / 3.0, float(w.has_lead), min(w.chars, 1200) / 600.0, w.hand_score,
         min(len(q.weights), 12) / 12.0, float(q.qtype == "person"),
         float(q.qtype in ("date", "duration")), float(q.qtype == "number"),
-        float(q.qtype == "reason"), float(needed and new_fact(q, w.text)), 1.0 / w.hand_rank,
+        float(q.qtype == "reason"), float(needed and new_fact(q, w.text)),
     ], dtype=np.float64)

@@ -22,9 +22,11 @@ from .features import NAMES
 DEFAULT_ARTEFACT = Path(__file__).with_name("answer_scorer.json")
 
 
-# What the answer model reads besides the best window's features: how the ranker
-# scored it, and how far ahead of the best window elsewhere (not overlapping) it is.
-QUESTION_EXTRA = ("rank_score", "rank_gap", "rank_share")
+# What the answer model reads besides the best window's features: the ranker's score
+# of it. (Its lead over the other windows and its share of the ranker's softmax were
+# tried and dropped: both grow when an index is small, so traps were answered
+# confidently there.)
+QUESTION_EXTRA = ("rank_score",)
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,9 @@ class Linear:
                 "coef": self.coef.tolist(), "intercept": self.intercept}
 
 
-def question_row(x_best: np.ndarray, best: float, others: np.ndarray) -> np.ndarray:
-    """The answer model's input: the best window's features, its ranker score, its lead
-    over the best non-overlapping window, and its share of the ranker's softmax."""
-    second = float(others.max()) if others.size else best - 10.0
-    share = 1.0 / (1.0 + float(np.exp(np.clip(others - best, -30, 30)).sum()))
-    return np.concatenate([x_best, [best, min(best - second, 10.0), share]])
+def question_row(x_best: np.ndarray, best: float) -> np.ndarray:
+    """The answer model's input: the best window's features and its ranker score."""
+    return np.concatenate([x_best, [best]])
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
