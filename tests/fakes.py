@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 
+from rag.features import NAMES
 from rag.lexical import tokenize
+from rag.scorer import QUESTION_EXTRA
 
 
 class FakeEmbedder:
@@ -57,3 +61,21 @@ class FakeChat:
         reply = re.sub(r"\{S(\d+)\}", lambda m: shown.get(m.group(1), ""), reply)
         for i in range(0, len(reply), 7):  # stream in small pieces
             yield reply[i:i + 7]
+
+
+def write_artefact(path: Path, answered: float = 0.9, relevant: float = 0.1) -> Path:
+    """A scorer that only reads question-word coverage: windows ranked by it, and
+    P(answer) = sigmoid(8 * coverage - 4) for the best one."""
+    n, q = len(NAMES), len(NAMES) + len(QUESTION_EXTRA)
+    coef = [8.0 if name == "lex_window" else 0.0 for name in NAMES]
+
+    def linear(size: int, intercept: float) -> dict[str, object]:
+        return {"mean": [0.0] * size, "scale": [1.0] * size,
+                "coef": coef + [0.0] * (size - n), "intercept": intercept}
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "features": list(NAMES), "ranker": linear(n, 0.0), "answer": linear(q, -4.0),
+        "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]},
+        "bars": {"answered": answered, "relevant": relevant}}))
+    return path

@@ -277,7 +277,10 @@ def test_chat_copies_a_quote_and_the_answer(page, site) -> None:  # type: ignore
     page.wait_for_timeout(200)
     copied = _clipboard(page)
     assert copied == expected["draft"]["markdown"]
-    assert copied.startswith(f"> “{expected['citations'][0]['quote']}” [1]")
+    # The quotes first, after the uncertain heading when the answer is uncertain.
+    head = ("**The documents may not answer this directly.** These are the closest passages; "
+            "read them before relying on them.\n\n" if expected["status"] == "uncertain" else "")
+    assert copied.startswith(f"{head}> “{expected['citations'][0]['quote']}” [1]")
     # The sources list has one entry per document, listing its quote numbers.
     shown = page.locator("#chat .message").filter(has_text="Sources").last.inner_text()
     for s in expected["draft"]["sources"]:
@@ -342,3 +345,70 @@ def test_rate_limit_is_a_clear_message_in_widget_and_chat(page, strict_site) -> 
                for s in f.samples}
     assert samples[("rag_rate_limited_total", (("route", "/api/ask"),))] == 1
     assert samples[("rag_rate_limited_total", (("route", "chat"),))] == 1
+
+
+@pytest.fixture(scope="module")
+def uncertain_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
+    """An app whose answered bar no answer reaches: every quoted answer is uncertain
+    (the state itself, not the scorer, is what these tests look at)."""
+    from ui.app import create_app
+
+    tmp = tmp_path_factory.mktemp("uncertain")
+    (tmp / "docs").mkdir()
+    (tmp / "docs" / "harbor-bulletin.txt").write_text(XSS_DOC, encoding="utf-8")
+    port = free_port()
+    settings = make_settings(tmp, answer={"answered_bar": 1.0},
+                             serve={"rate_burst": 1000})
+    pipeline = Pipeline(settings, embedder=embedder)
+    pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
+    with serving(create_app(settings, pipeline), port) as url:
+        yield url
+
+
+def test_uncertain_answers_are_marked_apart_in_chat_and_widget(page, uncertain_site) -> None:  # type: ignore[no-untyped-def]
+    page.goto(uncertain_site + "/")
+    _ask_in_chat(page, "Who drafted the policy directive?")
+    reply = page.locator("#chat .message").filter(has_text="Sources").last
+    reply.wait_for(timeout=60_000)
+    text = reply.inner_text()
+    assert text.index("The documents may not answer this directly.") < text.index("Gene Hamilton")
+    assert "closest passage:" in text and page.locator("#chat blockquote").count() >= 1
+    # Markup in the question and the quotes stays text in this state too.
+    _ask_in_chat(page, XSS_QUESTION)
+    page.locator("#chat .message").filter(has_text="<img src=x").last.wait_for(timeout=60_000)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#chat img").count() == 0
+    # The widget, served by the same app.
+    page.goto(uncertain_site + "/embed")
+    page.locator("#q").fill("Who drafted the policy directive?")
+    page.locator("button[type=submit]").click()
+    box = page.locator(".a.uncertain")
+    box.wait_for(timeout=60_000)
+    head = box.locator(".uncertain-head")
+    assert head.inner_text().startswith("The documents may not answer this directly.")
+    assert box.locator("blockquote").count() >= 1
+    assert "Gene Hamilton" in box.inner_text()
+    # Styled apart from an answer: a dashed frame and grey quote bars.
+    assert "dashed" in box.evaluate("e => getComputedStyle(e).borderStyle")
+    page.locator("#q").fill(XSS_QUESTION)
+    page.locator("button[type=submit]").click()
+    page.locator(".a.uncertain").nth(1).wait_for(timeout=60_000)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#log img").count() == 0
+
+
+def test_a_confident_answer_is_not_marked_uncertain(page, site) -> None:  # type: ignore[no-untyped-def]
+    """The default bars: whatever the state, the widget's box class says it, and an
+    answered box carries no uncertain heading."""
+    import httpx
+
+    question = "How long did prosecutions take?"
+    status = httpx.post(f"{site['chat']}/api/ask", json={"question": question},
+                        timeout=60).json()["status"]
+    page.goto(site["chat"] + "/embed")
+    page.locator("#q").fill(question)
+    page.locator("button[type=submit]").click()
+    page.locator(".a:not(.pending)").first.wait_for(timeout=60_000)
+    box = page.locator(".a:not(.pending)").first
+    assert ("uncertain" in (box.get_attribute("class") or "")) == (status == "uncertain")
+    assert (box.locator(".uncertain-head").count() == 1) == (status == "uncertain")

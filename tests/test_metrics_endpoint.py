@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rag import Pipeline
 
 from .conftest import make_settings
-from .fakes import FakeEmbedder
+from .fakes import FakeEmbedder, write_artefact
 
 QUESTION = "How many mooring permits were approved?"
 
@@ -20,7 +20,9 @@ QUESTION = "How many mooring permits were approved?"
 def _app(tmp: Path, corpus: Path | None, **serve: object) -> tuple[TestClient, Pipeline]:
     from ui.app import create_app
 
-    settings = make_settings(tmp, serve=serve)
+    # A scorer whose states follow question-word coverage: the counts below are exact.
+    settings = make_settings(tmp, serve=serve,
+                             answer={"scorer_path": write_artefact(tmp / "scorer.json")})
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     if corpus is not None:
         pipeline.ingest([corpus], progress=False)

@@ -25,8 +25,6 @@ QUESTIONS = [
     ("Who drafted the policy directive for U.S. attorneys?", "Gene Hamilton"),
     ("How many separated children's parents could lawyers not find?", "611"),
     ("How long did prosecutions take according to U.S. attorneys?", "three to seven days"),
-    ("Who serves as Chair of the Interagency Task Force on the Reunification of Families?",
-     "Secretary of Homeland Security"),
     ("How many additional Border Patrol agents did Executive Order 13767 call for hiring?",
      "5,000"),
     ("Which executive order did Executive Order 14011 revoke?", "13841"),

@@ -11,27 +11,10 @@ from rag import Pipeline
 from rag.answer import NOT_COVERED, UNCERTAIN
 from rag.errors import ConfigError
 from rag.features import NAMES
-from rag.scorer import DEFAULT_ARTEFACT, QUESTION_EXTRA, LearnedScorer
+from rag.scorer import DEFAULT_ARTEFACT, LearnedScorer
 
 from .conftest import make_settings
-from .fakes import FakeEmbedder
-
-
-def write_artefact(path: Path, answered: float = 0.9, relevant: float = 0.1) -> Path:
-    """A scorer that only reads question-word coverage: windows ranked by it, and
-    P(answer) = sigmoid(8 * coverage - 4) for the best one."""
-    n, q = len(NAMES), len(NAMES) + len(QUESTION_EXTRA)
-    coef = [8.0 if name == "lex_window" else 0.0 for name in NAMES]
-
-    def linear(size: int, intercept: float) -> dict[str, object]:
-        return {"mean": [0.0] * size, "scale": [1.0] * size,
-                "coef": coef + [0.0] * (size - n), "intercept": intercept}
-
-    path.write_text(json.dumps({
-        "features": list(NAMES), "ranker": linear(n, 0.0), "answer": linear(q, -4.0),
-        "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]},
-        "bars": {"answered": answered, "relevant": relevant}}))
-    return path
+from .fakes import FakeEmbedder, write_artefact
 
 
 @pytest.fixture
