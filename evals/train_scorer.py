@@ -51,7 +51,6 @@ class Asked:
     answerable: bool  # the answer is in one of the windows shown
     x: np.ndarray
     y: np.ndarray
-    spans: list[tuple[str, int, int]]  # each window's (document, first, last sentence)
 
 
 def fold(text: str) -> str:
@@ -86,8 +85,7 @@ def ask_all(pipeline: Pipeline, questions: list[dict[str, object]]) -> list[Aske
             y = np.array([1.0 if answer and answer in fold(shown_text(w.quote)) else 0.0
                           for w in ev.windows])
             x = np.stack([w.features for w in ev.windows])
-            spans = [(w.window.doc_id, w.window.first, w.window.last) for w in ev.windows]
-            out.append(Asked(qid, str(q["doc"]), bool(y.any()), x, y, spans))
+            out.append(Asked(qid, str(q["doc"]), bool(y.any()), x, y))
     return out
 
 

@@ -107,7 +107,8 @@ class ExtractiveAnswerer:
     def answer(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
                docs: dict[str, Document]) -> Drafted:
         """The answer text with [n] markers, its verified citations and its state."""
-        ev = self.evidence(question, query_vector, ranked, docs)
+        ev = self.evidence(question, query_vector, ranked, docs,
+                           with_windows=self._scorer is not None)
         if ev.missing_years:
             missing = ", ".join(ev.missing_years)
             return Drafted(f"{NOT_COVERED} None of the documents found for it mentions "
@@ -129,9 +130,10 @@ class ExtractiveAnswerer:
         return Drafted(text, citations, status, confidence, ev.strength, ev.ranked)
 
     def evidence(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
-                 docs: dict[str, Document]) -> Evidence:
+                 docs: dict[str, Document], with_windows: bool = True) -> Evidence:
         """What the state is decided from. With `match_years`, only documents that
-        mention every year the question names may answer."""
+        mention every year the question names may answer. (The hand scorer needs no
+        windows; training reads them whatever the scorer.)"""
         asked = years_in(question) if self._settings.match_years else frozenset()
         if asked:
             ranked = [c for c in ranked
@@ -140,7 +142,7 @@ class ExtractiveAnswerer:
                 log.info("not covered: no retrieved document mentions %s", sorted(asked))
                 return Evidence(tuple(sorted(asked)), [], [], 0.0)
         closest = max((c.semantic for c in ranked[:10]), default=0.0)
-        windows = self.windows(question, query_vector, ranked, docs)
+        windows = self.windows(question, query_vector, ranked, docs) if with_windows else []
         if self._scorer is None or not windows:
             return Evidence((), ranked, windows, closest)
         best = windows[0]
