@@ -43,3 +43,14 @@ def test_passage_view_highlights_exactly_the_cited_offsets() -> None:
     assert ('<mark class="quote" data-start="21" data-end="42">Quote *with* '
             '&lt;script&gt;</mark>') in html
     assert "First para." in html and "Last para." in html and "<script>" not in html
+
+
+def test_a_quote_across_a_paragraph_break_stays_in_its_block_quote() -> None:
+    from rag.types import Answer, Citation
+    from ui.render import answer_markdown
+
+    c = Citation(n=1, doc_id="d", title="T", publisher="P", date="2021", url=None, page=None,
+                 start=0, end=30, quote="He issued a statement.\n\n“It failed,” he said.")
+    md = answer_markdown(Answer("q?", "“…” [1]", False, (c,), {}, status="uncertain"))
+    quote_lines = md.split("**Sources**")[0].strip().split("\n")[2:]
+    assert quote_lines and all(line.startswith(">") for line in quote_lines), quote_lines

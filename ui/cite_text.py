@@ -95,7 +95,7 @@ def answer_copy_markdown(answer: Answer) -> str:
     parts = [answer.answer] if answer.sentences_supported else []
     if answer.status == "uncertain":
         parts.insert(0, f"**{UNCERTAIN_TITLE}** {UNCERTAIN_NOTE}")
-    parts += [f"> “{shown_quote(c)}” [{c.n}]" for c in answer.citations]
+    parts += [f"> “{shown_quote(c)}” [{c.n}]".replace("\n", "\n> ") for c in answer.citations]
     lines = []
     for g in group_sources(answer.citations):
         title = f"[{_md_link_text(g.first.title)}]({g.link})" if g.link else g.first.title

@@ -65,7 +65,10 @@ def answer_markdown(answer: Answer) -> str:
     # Uncertain quotes are marked one by one too, so none reads as an answer when
     # copied or skimmed on its own.
     mark = "*closest passage:* " if answer.status == "uncertain" else ""
-    parts += [f"> {mark}“{quote_text(c)}” **\\[{c.n}\\]**" for c in answer.citations]
+    # A quote may span a paragraph break (a speaker named just before a quoted
+    # paragraph): every line stays inside the block quote.
+    parts += [f"> {mark}“{quote_text(c)}” **\\[{c.n}\\]**".replace("\n", "\n> ")
+              for c in answer.citations]
     parts.append("**Sources**")
     parts.append(sources_markdown(answer))
     return "\n\n".join(parts)
