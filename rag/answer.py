@@ -154,7 +154,7 @@ class ExtractiveAnswerer:
         """Windows around the best sentences, scored by the learned model, best first.
         (Training reads the same windows and features, so what is fitted is what runs.)"""
         cores = [c for c in ranked[:_CORES] if c.doc_id in self._sentences]
-        found: dict[tuple[str, int, int], tuple[Window, float]] = {}
+        found: dict[tuple[str, int, int], Window] = {}
         for cand in cores:
             sents = self._sentences[cand.doc_id]
             at = sents.index_of(cand.span)
@@ -165,13 +165,12 @@ class ExtractiveAnswerer:
                 # like an instruction to a model (it is withheld from llm mode too).
                 if any(i != at and looks_like_injection(sents.text(i)) for i in w.members):
                     continue
-                found.setdefault((w.doc_id, w.first, w.last), (w, cand.score))
+                found.setdefault((w.doc_id, w.first, w.last), w)
         if not found:
             return []
-        sims = self._sims(query_vector, [w for w, _ in found.values()])
+        sims = self._sims(query_vector, list(found.values()))
         q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0))
-        texts = [(w, self._window_text(w, hand, sims, docs[w.doc_id]))
-                 for w, hand in found.values()]
+        texts = [(w, self._window_text(w, sims, docs[w.doc_id])) for w in found.values()]
         best_lex = max(_lex(q, t.text) for _, t in texts)
         x = np.stack([features(q, t, best_lex) for _, t in texts])
         p = self._scorer.rank(x) if self._scorer else x[:, 1]
@@ -190,7 +189,7 @@ class ExtractiveAnswerer:
         vectors = self._vectors.get(list(keys.values()))
         return dict(zip(keys, (vectors @ query_vector).tolist()))
 
-    def _window_text(self, w: Window, hand: float, sims: dict[tuple[str, int], float],
+    def _window_text(self, w: Window, sims: dict[tuple[str, int], float],
                      doc: Document) -> WindowText:
         sents = self._sentences[w.doc_id]
         members = [sents.text(i) for i in w.members]
@@ -203,8 +202,7 @@ class ExtractiveAnswerer:
             member_sims=tuple(sims[(w.doc_id, i)] for i in w.members),
             core_sim=sims[(w.doc_id, w.core)], context=" ".join(context),
             doc_terms=terms_of(doc.text), title_terms=terms_of(doc.info.title),
-            sentences=len(w.members), has_lead=w.lead is not None, chars=w.end - w.start,
-            hand_score=hand)
+            sentences=len(w.members), has_lead=w.lead is not None, chars=w.end - w.start)
 
     def _quotable(self, w: Window) -> Quotable:
         sents = self._sentences[w.doc_id]

@@ -46,7 +46,7 @@ def _window(text: str, doc: str) -> WindowText:
 
     return WindowText(text=text, core=text, member_sims=(0.6,), core_sim=0.6, context="",
                       doc_terms=terms_of(doc), title_terms=frozenset(), sentences=1,
-                      has_lead=False, chars=len(text), hand_score=0.5)
+                      has_lead=False, chars=len(text))
 
 
 def test_feature_vector_flags_a_name_the_document_never_mentions() -> None:
