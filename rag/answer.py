@@ -184,7 +184,8 @@ class ExtractiveAnswerer:
         keys: dict[tuple[str, int], tuple[str, str]] = {}
         for w in windows:
             sents = self._sentences[w.doc_id]
-            for i in _around(w, len(sents.sentences)):
+            lead = [w.lead] if w.lead is not None else []
+            for i in [*_around(w, len(sents.sentences)), *lead]:
                 keys.setdefault((w.doc_id, i), (sents.sentences[i].key, sents.text(i)))
         vectors = self._vectors.get(list(keys.values()))
         return dict(zip(keys, (vectors @ query_vector).tolist()))
@@ -199,7 +200,9 @@ class ExtractiveAnswerer:
                    sents.sentences[i].paragraph == sents.sentences[w.core].paragraph]
         return WindowText(
             text=" ".join(lead + members), core=sents.text(w.core),
-            member_sims=tuple(sims[(w.doc_id, i)] for i in w.members),
+            # The lead is shown with its item, so it counts as part of the quote.
+            member_sims=tuple(sims[(w.doc_id, i)] for i in
+                              ([w.lead] if w.lead is not None else []) + list(w.members)),
             core_sim=sims[(w.doc_id, w.core)], context=" ".join(context),
             doc_terms=terms_of(doc.text), title_terms=terms_of(doc.info.title),
             sentences=len(w.members), has_lead=w.lead is not None, chars=w.end - w.start)
