@@ -32,7 +32,7 @@ from rag.guard import looks_like_injection
 from rag.scorer import DEFAULT_ARTEFACT
 
 from .questions import load_questions
-from .train_scorer import SHARED, fold, shown_text
+from .train_scorer import SHARED, fold
 
 
 def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         for q in tqdm(questions, desc="calibrating", unit="question"):
             ev = pipeline.evidence(q.question)
             # What an answer would show: the labels are about exactly that.
-            top = " ".join(shown_text(w.quote)
+            top = " ".join(w.quote.printed
                            for w in shown_windows(ev, "answered", settings.answer))
             right = q.answerable and any(fold(e) in fold(top) for e in q.expect)
             rows.append((ev.strength, float(right), ev.closest, q.answerable,

@@ -37,7 +37,6 @@ from rag import Pipeline, Settings
 from rag.features import NAMES
 from rag.scorer import DEFAULT_ARTEFACT, QUESTION_EXTRA, Linear, question_row, sigmoid
 
-from rag.answer import Quotable
 
 SHARED = Path("../shared/corpus")
 
@@ -82,16 +81,11 @@ def ask_all(pipeline: Pipeline, questions: list[dict[str, object]]) -> list[Aske
             if not ev.windows:
                 continue
             answer = fold(str(q["answer"]))
-            y = np.array([1.0 if answer and answer in fold(shown_text(w.quote)) else 0.0
+            y = np.array([1.0 if answer and answer in fold(w.quote.printed) else 0.0
                           for w in ev.windows])
             x = np.stack([w.features for w in ev.windows])
             out.append(Asked(qid, str(q["doc"]), bool(y.any()), x, y))
     return out
-
-
-def shown_text(quote: Quotable) -> str:
-    """What a reader sees of a window: its list lead (if any) and its text."""
-    return (quote.lead[2] + " " if quote.lead else "") + quote.text
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0,

@@ -20,10 +20,10 @@ import numpy as np
 
 from .config import AnswerSettings
 from .guard import looks_like_injection
-from .features import QuestionInfo, WindowText, analyse, features, terms_of
+from .features import WindowText, analyse, coverage, features, terms_of
 from .rerank import Candidate, SentenceVectors
 from .scorer import LearnedScorer, question_row
-from .types import AnswerStatus, Citation, Document
+from .types import AnswerStatus, Citation, Document, printed
 from .verify import verified
 from .windows import DocSentences, Window, windows_around
 from .years import document_years, years_in
@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 NOT_COVERED = ("Not covered: the indexed documents do not answer this question, "
                "so no quote is offered as an answer.")
-UNCERTAIN = ("The documents may not answer this directly. These are the closest "
-             "passages:")
+UNCERTAIN_TITLE = "The documents may not answer this directly."
+UNCERTAIN = f"{UNCERTAIN_TITLE} These are the closest passages:"
 _CORES = 24  # best sentences that windows are grown around
 
 
@@ -46,6 +46,11 @@ class Quotable:
     end: int
     text: str
     lead: tuple[int, int, str] | None = None
+
+    @property
+    def printed(self) -> str:
+        """What a reader sees of it: its list lead (if any) and its text."""
+        return printed(self.text, self.lead[2] if self.lead else None)
 
     @classmethod
     def of(cls, cand: Candidate) -> Quotable:
@@ -171,7 +176,7 @@ class ExtractiveAnswerer:
         sims = self._sims(query_vector, list(found.values()))
         q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0))
         texts = [(w, self._window_text(w, sims, docs[w.doc_id])) for w in found.values()]
-        best_lex = max(_lex(q, t.text) for _, t in texts)
+        best_lex = max(coverage(q, terms_of(t.text)) for _, t in texts)
         x = np.stack([features(q, t, best_lex) for _, t in texts])
         p = self._scorer.rank(x) if self._scorer else x[:, 1]
         out = [ScoredWindow(w, self._quotable(w), x[i], float(p[i]))
@@ -242,11 +247,6 @@ def shown_windows(ev: Evidence, status: AnswerStatus,
     return _distinct([s for s in ev.windows if s.p >= floor], settings.max_quotes)
 
 
-def _lex(q: QuestionInfo, text: str) -> float:
-    terms = terms_of(text)
-    return sum(w for t, w in q.weights.items() if t in terms) / q.total
-
-
 def _around(w: Window, n: int) -> range:
     """The window's sentences and two on each side (the features' context)."""
     return range(max(0, w.first - 2), min(n, w.last + 3))
@@ -281,8 +281,7 @@ def _overlap(a: Window, b: Window) -> bool:
 
 
 def _quoted(c: Citation) -> str:
-    lead = f"{c.lead} … " if c.lead else ""
-    return f"“{lead}{c.quote}” [{c.n}]"
+    return f"“{c.printed}” [{c.n}]"
 
 
 def cite(chosen: list[Quotable], docs: dict[str, Document]) -> list[Citation]:

@@ -28,9 +28,8 @@ def confirm(backend: ChatBackend, question: str, drafted: Drafted) -> Drafted:
     if drafted.status != "uncertain" or not drafted.citations:
         return drafted
     c = drafted.citations[0]
-    passage = f"{c.lead} … {c.quote}" if c.lead else c.quote
     messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Question: {question}\nPassage: {passage}\n"
+                {"role": "user", "content": f"Question: {question}\nPassage: {c.printed}\n"
                                             "Does the passage state the answer? yes or no"}]
     reply = "".join(backend.stream(messages, 'root ::= "yes" | "no"')).strip().lower()
     log.info("uncertain answer checked by %s: %s", backend.name, reply)

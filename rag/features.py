@@ -186,7 +186,8 @@ class WindowText:
     chars: int
 
 
-def _coverage(q: QuestionInfo, terms: frozenset[str] | set[str]) -> float:
+def coverage(q: QuestionInfo, terms: frozenset[str] | set[str]) -> float:
+    """IDF-weighted share of the question's words among `terms`."""
     return sum(w for t, w in q.weights.items() if t in terms) / q.total
 
 
@@ -194,8 +195,8 @@ def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
     """The feature vector of one window, in the order of `NAMES`."""
     terms = terms_of(w.text)
     core_terms = terms_of(w.core)
-    lex_window = _coverage(q, terms)
-    context_only = _coverage(q, terms_of(w.context) - terms)
+    lex_window = coverage(q, terms)
+    context_only = coverage(q, terms_of(w.context) - terms)
     missing = [wt for t, wt in q.weights.items() if t not in terms]
     facts = facts_in(w.text)
     needed = q.qtype != "other"
@@ -210,7 +211,7 @@ def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
     sims = w.member_sims
     return np.array([
         w.core_sim, max(sims), float(np.mean(sims)), max(sims) - q.best_sim, q.best_sim,
-        lex_window, _coverage(q, core_terms), _coverage(q, w.doc_terms), lex_window - best_lex,
+        lex_window, coverage(q, core_terms), coverage(q, w.doc_terms), lex_window - best_lex,
         context_only, max(missing, default=0.0) / q.max_idf, names_missing, numbers_missing,
         float(needed), float(found), float(needed and not found),
         float(q.qtype == "person" and "role" in facts and "person" not in facts),

@@ -361,7 +361,7 @@ class Pipeline:
                                           if c.hit.chunk.chunk_id in kept))[:k])
             ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         else:
-            hits, ranked = self._retrieve(loaded, text, query_vector)
+            _, ranked = self._retrieve(loaded, text, query_vector)
         return loaded.answerer.evidence(text, query_vector, ranked, loaded.docs)
 
     def _chat_backend(self) -> ChatBackend:

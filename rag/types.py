@@ -89,6 +89,11 @@ class Hit:
     lexical_rank: int | None = None
 
 
+def printed(quote: str, lead: str | None) -> str:
+    """A quote with its list lead, as every front end prints it (the one place)."""
+    return f"{lead} … {quote}" if lead else quote
+
+
 @dataclass(frozen=True)
 class Citation:
     """A verified quote: `quote == document.text[start:end]` was checked."""
@@ -109,6 +114,11 @@ class Citation:
     lead_start: int | None = None
     lead_end: int | None = None
     lead: str | None = None
+
+    @property
+    def printed(self) -> str:
+        """The quote as it is printed: a list item after the line introducing its list."""
+        return printed(self.quote, self.lead)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

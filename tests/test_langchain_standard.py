@@ -49,7 +49,9 @@ class TestNewsroomRetrieverStandard(RetrieversIntegrationTests):
         return "How many children were separated from their families?"
 
 
-class TestNewsroomEmbeddingsUnit(EmbeddingsUnitTests):
+class _OurEmbeddings:
+    """What both embeddings suites are told to construct."""
+
     @property
     def embeddings_class(self) -> type[NewsroomEmbeddings]:
         return NewsroomEmbeddings
@@ -57,15 +59,13 @@ class TestNewsroomEmbeddingsUnit(EmbeddingsUnitTests):
     @property
     def embedding_model_params(self) -> dict[str, Any]:
         return {"model": DEFAULT_EMBEDDING_MODEL}
+
+
+class TestNewsroomEmbeddingsUnit(_OurEmbeddings, EmbeddingsUnitTests):
+    pass
 
 
 @pytest.mark.real_model
-class TestNewsroomEmbeddingsIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[NewsroomEmbeddings]:
-        return NewsroomEmbeddings
-
-    @property
-    def embedding_model_params(self) -> dict[str, Any]:
-        return {"model": DEFAULT_EMBEDDING_MODEL}
+class TestNewsroomEmbeddingsIntegration(_OurEmbeddings, EmbeddingsIntegrationTests):
+    pass
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from rag.types import Answer, Citation
 
-from .render import NOT_COVERED_TITLE, UNCERTAIN_NOTE, UNCERTAIN_TITLE, deep_link, md_text
+from .render import (NOT_COVERED_TITLE, UNCERTAIN_HEADING, UNCERTAIN_NOTE, UNCERTAIN_TITLE,
+                     deep_link, md_text)
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,12 @@ def citation_url(c: Citation) -> str | None:
     return f"{base}#page={c.page}" if c.page is not None else base
 
 
-def shown_quote(c: Citation) -> str:
-    """The quote as printed: a list item after the line introducing its list."""
-    return f"{c.lead} … {c.quote}" if c.lead else c.quote
-
-
 def quote_line(c: Citation) -> str:
     """A publishable line: the quote in quotation marks, then title, publisher, date,
     page and URL, each left out when unknown."""
     parts = [c.title, c.publisher, c.date, f"p. {c.page}" if c.page is not None else "",
              citation_url(c) or ""]
-    return f"“{shown_quote(c)}” — " + ", ".join(p for p in parts if p)
+    return f"“{c.printed}” — " + ", ".join(p for p in parts if p)
 
 
 def _md_link_text(text: str) -> str:
@@ -94,8 +90,8 @@ def answer_copy_markdown(answer: Answer) -> str:
         return f"**{NOT_COVERED_TITLE}** {why[:1].upper() + why[1:]}"
     parts = [answer.answer] if answer.sentences_supported else []
     if answer.status == "uncertain":
-        parts.insert(0, f"**{UNCERTAIN_TITLE}** {UNCERTAIN_NOTE}")
-    parts += [f"> “{shown_quote(c)}” [{c.n}]".replace("\n", "\n> ") for c in answer.citations]
+        parts.insert(0, UNCERTAIN_HEADING)
+    parts += [f"> “{c.printed}” [{c.n}]".replace("\n", "\n> ") for c in answer.citations]
     lines = []
     for g in group_sources(answer.citations):
         title = f"[{_md_link_text(g.first.title)}]({g.link})" if g.link else g.first.title
@@ -123,7 +119,7 @@ def draft_payload(answer: Answer) -> dict[str, Any]:
     """What the widget shows and copies, computed here: per quote its publishable line,
     per document its grouped entry, and the whole answer as Markdown."""
     return {
-        "quotes": [{"n": c.n, "text": shown_quote(c), "copy": quote_line(c)}
+        "quotes": [{"n": c.n, "text": c.printed, "copy": quote_line(c)}
                    for c in answer.citations],
         "uncertain_title": UNCERTAIN_TITLE, "uncertain_note": UNCERTAIN_NOTE,
         "sources": [{"numbers": _numbers(g), "title": g.first.title, "href": g.link,

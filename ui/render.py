@@ -12,11 +12,13 @@ import html
 import re
 from urllib.parse import quote
 
+from rag.answer import UNCERTAIN_TITLE
 from rag.types import Answer, Citation, Document
 
 NOT_COVERED_TITLE = "Not covered by these documents."
-UNCERTAIN_TITLE = "The documents may not answer this directly."
-UNCERTAIN_NOTE = ("These are the closest passages; read them before relying on them.")
+UNCERTAIN_NOTE = "These are the closest passages; read them before relying on them."
+# The heading of an uncertain answer, in the chat and in copied Markdown.
+UNCERTAIN_HEADING = f"**{UNCERTAIN_TITLE}** {UNCERTAIN_NOTE}"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
 
@@ -58,7 +60,7 @@ def answer_markdown(answer: Answer) -> str:
     parts = []
     if answer.status == "uncertain":
         # Shown apart from an answer: a plain heading first, then the closest passages.
-        parts.append(f"**{UNCERTAIN_TITLE}** {UNCERTAIN_NOTE}")
+        parts.append(UNCERTAIN_HEADING)
     if answer.sentences_supported:
         # llm mode: the generated sentences (their [n] markers point at the quotes).
         parts.append(md_text(answer.answer))
@@ -67,17 +69,11 @@ def answer_markdown(answer: Answer) -> str:
     mark = "*closest passage:* " if answer.status == "uncertain" else ""
     # A quote may span a paragraph break (a speaker named just before a quoted
     # paragraph): every line stays inside the block quote.
-    parts += [f"> {mark}“{quote_text(c)}” **\\[{c.n}\\]**".replace("\n", "\n> ")
+    parts += [f"> {mark}“{md_text(c.printed)}” **\\[{c.n}\\]**".replace("\n", "\n> ")
               for c in answer.citations]
     parts.append("**Sources**")
     parts.append(sources_markdown(answer))
     return "\n\n".join(parts)
-
-
-def quote_text(c: Citation) -> str:
-    """A quote as shown (escaped): a list item after the line that introduces it."""
-    lead = f"{md_text(c.lead)} … " if c.lead else ""
-    return lead + md_text(c.quote)
 
 
 def sources_markdown(answer: Answer) -> str:
