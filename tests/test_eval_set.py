@@ -14,7 +14,8 @@ from rag.manifest import load_manifest
 from .conftest import PROJECT_CORPUS, ROOT
 
 SETS = [ROOT / "evals" / "questions.jsonl", ROOT / "evals" / "holdout.jsonl",
-        ROOT / "evals" / "fresh.jsonl"]
+        ROOT / "evals" / "fresh.jsonl", ROOT / "evals" / "unseen.jsonl",
+        ROOT / "evals" / "unseen2.jsonl"]
 
 
 @pytest.fixture(scope="module")
