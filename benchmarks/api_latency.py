@@ -17,7 +17,7 @@ import numpy as np
 
 from evals.questions import load_questions
 from rag import Pipeline, Settings
-from tests.web import serving
+from devtools.web import serving
 from ui.app import create_app
 
 

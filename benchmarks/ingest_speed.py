@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.ingest_speed [--pages 150] [--no-baseline]
 
-Generates the fixture report (tests/fixtures/report) with about `--pages` pages,
+Generates the fixture report (devtools/report) with about `--pages` pages,
 loads the embedding model once, then ingests the PDF into a fresh index twice in
 this process: with `Pipeline._write` as it is (one length-sorted pass, repeated
 sentences embedded once) and with the former per-document writer (chunks, then
@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from rag import Pipeline, Settings
-from rag.chunk import chunk_document
-from rag.embed import Embedder
-from rag.load import load_document
-from rag.manifest import load_manifest
+from rag.ingest.chunk import chunk_document
+from rag.index.embed import Embedder
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
 from rag.pipeline import IngestReport
 from rag.types import Chunk, Document
-from tests.fixtures.report.make_report import build
+from devtools.report.make_report import build
 
 
 def legacy_write(self: Pipeline, todo: list[tuple[Document, list[Chunk], bool]],

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from rag import Pipeline, Settings
-from rag.embed import SentenceTransformerEmbedder
-from rag.lock import ingest_lock
+from rag.index.embed import SentenceTransformerEmbedder
+from rag.ingest.lock import ingest_lock
 from rag.types import Chunk, Document, SourceInfo, Span
 
 DIM = 384

@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rag import Pipeline, QuestionError, Settings
-from rag.verify import quote_matches
+from rag.answer.cite import quote_matches
 
 from . import metrics as M
 from .baseline import NaiveBaseline
@@ -40,7 +40,6 @@ ABLATIONS = [
     Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
     Variant("no year matching", {"answer": {"match_years": False}}),
-    Variant("hand-set scorer (previous)", {"answer": {"scorer": "hand"}}),
     Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
     Variant("title in chunk embedding, no reranking",
             {"embedding": {"with_title": True}, "retrieval": {"rerank": False}}, reindex=True),
@@ -181,12 +180,6 @@ def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
             "retrieval_p50_ratio": round(summary["retrieval_latency_p50_ms"]
                                          / summary["baseline"]["retrieval_latency_p50_ms"], 2),
         }
-    if pipeline.settings.answer.scorer == "learned":
-        # The learned scorer against the hand-set one it replaced, on every run.
-        hand = pipeline.with_settings(_variant_settings(
-            pipeline.settings, Variant("hand", {"answer": {"scorer": "hand"}}), out_dir))
-        summary["hand_scorer"] = M.summarize(run_samples(hand, questions, progress, "hand"),
-                                             doc_texts)
     if ablation:
         summary["ablation"] = run_ablation(pipeline, questions, progress)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -4,8 +4,8 @@ The public surface is small: build a `Settings`, hand it to a `Pipeline`, call
 `ingest` and `ask`. Everything else is an implementation module.
 """
 
-from .config import Settings
-from .errors import (
+from rag.config import Settings
+from rag.errors import (
     ConfigError,
     EmptyIndexError,
     IndexMismatchError,
@@ -14,13 +14,12 @@ from .errors import (
     QuestionError,
     RagError,
 )
-from .langchain import NewsroomEmbeddings, NewsroomQA, NewsroomRetriever
-from .pipeline import IngestReport, Pipeline
-from .types import Answer, Chunk, Citation, Document, Hit, SourceInfo, Span
+from rag.ingest.ingestor import Ingestor, IngestReport
+from rag.pipeline import Pipeline
+from rag.types import Answer, Chunk, Citation, Document, Hit, SourceInfo, Span, Token
 
 __all__ = [
     "Answer", "Chunk", "Citation", "ConfigError", "Document", "EmptyIndexError", "Hit",
-    "IndexMismatchError", "IngestBusyError", "IngestReport", "LoadError", "NewsroomEmbeddings",
-    "NewsroomQA", "NewsroomRetriever", "Pipeline", "QuestionError",
-    "RagError", "Settings", "SourceInfo", "Span",
+    "IndexMismatchError", "IngestBusyError", "IngestReport", "Ingestor", "LoadError",
+    "Pipeline", "QuestionError", "RagError", "Settings", "SourceInfo", "Span", "Token",
 ]

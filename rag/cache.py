@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .config import Settings
-from .followup import is_follow_up, last_user_question
-from .types import Answer
+from rag.config import Settings
+from rag.question.followup import is_follow_up, last_user_question
+from rag.types import Answer
 
 _SPACES = re.compile(r"\s+")
 

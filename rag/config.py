@@ -94,12 +94,8 @@ class AnswerSettings(BaseModel):
     max_quote_chars: int = Field(
         600, ge=100, le=4000, description="a quote of several sentences is at most this "
         "long (a single sentence is quoted whole)")
-    scorer: Literal["learned", "hand"] = Field(
-        "learned", description="learned: the trained answer scorer with calibrated "
-        "confidence and three states; hand: the earlier hand-set sentence scorer (answered "
-        "or not covered), kept for comparison")
     scorer_path: Path | None = Field(
-        None, description="answer scorer artefact (default: the one shipped in rag/)")
+        None, description="answer scorer artefact (default: the one shipped in rag/answer/)")
     answered_bar: float | None = Field(
         None, ge=0.0, le=1.0, description="override the artefact's bar: calibrated "
         "confidence at or above it is presented as an answer, below it as uncertain")
@@ -109,20 +105,6 @@ class AnswerSettings(BaseModel):
     verify_uncertain: bool = Field(
         False, description="ask the configured LLM to check uncertain answers (slower; "
         "see evals/README.md for what it changes)")
-    quote_margin: float = Field(
-        0.1, ge=0.0, le=1.0,
-        description="hand scorer: a further quote is kept only if it scores within this of "
-        "the best",
-    )
-    min_score: float = Field(
-        0.40, ge=0.0, le=2.0,
-        description="hand scorer: refuse when the best sentence scores below this",
-    )
-    min_semantic: float = Field(
-        0.44, ge=0.0, le=1.0,
-        description="hand scorer: refuse when no leading sentence has at least this "
-        "embedding similarity to the question",
-    )
     semantic_weight: float = Field(0.7, ge=0.0, le=1.0, description="share of the sentence "
                                    "score from embedding similarity; the rest is lexical")
     type_bonus: float = Field(

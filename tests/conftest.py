@@ -57,7 +57,7 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged MiniLM, loaded once for every real-model test."""
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.index.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(Settings().embedding)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline, QuestionError
-from rag.answer import NOT_COVERED
+from rag.answer.wording import NOT_COVERED
 from .conftest import ANSWER_KEYS
 
 
@@ -39,7 +39,7 @@ def test_a_quote_that_does_not_match_the_source_is_dropped(
     doc = loaded.docs["harbor"]
     # Simulate stored text drifting from the chunk offsets (e.g. a torn write).
     loaded.docs["harbor"] = dataclasses.replace(doc, text=doc.text.replace("42", "24"))
-    with caplog.at_level(logging.ERROR, logger="rag.verify"):
+    with caplog.at_level(logging.ERROR, logger="rag.answer.cite"):
         answer = indexed.ask("How many mooring permits did the commission approve?")
     assert all("24" not in c.quote and "42" not in c.quote for c in answer.citations)
     assert "not verbatim" in caplog.text
@@ -91,6 +91,6 @@ def test_the_year_rule_can_be_switched_off(indexed: Pipeline) -> None:
     ("room 1750", set()), ("2017-01-25", {"2017"}),
 ])
 def test_years_are_four_digit_years_only(text: str, years: set[str]) -> None:
-    from rag.years import years_in
+    from rag.answer.years import years_in
 
     assert years_in(text) == years

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from rag import Pipeline
 
 from .conftest import PROJECT_CORPUS, ROOT, make_settings
-from .web import free_port, serving
+from devtools.web import free_port, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_model]
 

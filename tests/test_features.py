@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.features import NAMES, WindowText, analyse, facts_in, features
+from rag.answer.features import NAMES, WindowText, analyse, facts_in, features
 
 
 def _idf(term: str) -> float:
@@ -42,7 +42,7 @@ def test_instructions_and_outcome_questions() -> None:
 
 
 def _window(text: str, doc: str) -> WindowText:
-    from rag.features import terms_of
+    from rag.vocabulary import terms_of
 
     return WindowText(text=text, core=text, member_sims=(0.6,), core_sim=0.6, context="",
                       doc_terms=terms_of(doc), title_terms=frozenset(), sentences=1,

@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, Response
 from fpdf import FPDF
 
 from rag import Pipeline, Settings
-from rag.cli import main
-from rag.fetch import FetchPolicy, fetch_missing
-from rag.manifest import load_manifest
+from cli.main import main
+from rag.ingest.fetch import FetchPolicy, fetch_missing
+from rag.ingest.manifest import load_manifest
 
 from .conftest import ROOT
 from .fakes import FakeEmbedder
-from .web import free_port, serving
+from devtools.web import free_port, serving
 
 
 def pdf_bytes(text: str) -> bytes:

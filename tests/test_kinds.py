@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import Pipeline, QuestionError
-from rag.cli import main
-from rag.lexical import LexicalIndex
+from cli.main import main
+from rag.index.lexical import LexicalIndex
 
 from .conftest import SHARED_CORPUS, make_settings
 from .fakes import FakeEmbedder

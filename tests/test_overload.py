@@ -13,7 +13,7 @@ from rag import Pipeline
 
 from .conftest import make_settings
 from .fakes import FakeEmbedder
-from .web import serving
+from devtools.web import serving
 
 
 def in_thread(coro):  # type: ignore[no-untyped-def]

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from rag import EmptyIndexError, Pipeline, QuestionError, RagError
-from rag.types import Answer, Token
+from rag import Answer, Pipeline, RagError, Token
 
 from .cite_text import draft_payload
+from .errors import http_status
 from .feedback import FeedbackLog
 
 
@@ -71,12 +71,8 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
         try:
             answer = pipeline.ask(req.question, [t.model_dump() for t in req.history],
                                   req.kinds)
-        except QuestionError as exc:
-            return _error(400, str(exc))
-        except EmptyIndexError as exc:
-            return _error(503, str(exc))
         except RagError as exc:
-            return _error(500, str(exc))
+            return _error(http_status(exc), str(exc))
         finally:
             slots.release()
         request.state.answer = answer  # for the metrics and the access log
@@ -92,12 +88,9 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
         try:
             events = pipeline.ask_stream(req.question, history, req.kinds)
             first = next(events)  # surface a bad question as a plain 400, before streaming
-        except QuestionError as exc:
-            slots.release()
-            return _error(400, str(exc))
         except RagError as exc:
             slots.release()
-            return _error(503 if isinstance(exc, EmptyIndexError) else 500, str(exc))
+            return _error(http_status(exc), str(exc))
 
         def sse() -> Iterator[str]:
             try:
