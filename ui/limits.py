@@ -104,9 +104,11 @@ def retry_after(wait: float) -> int:
 class QuestionLimits:
     """The app's limiter and address resolution, shared by the API and the chat."""
 
-    def __init__(self, serve: ServeSettings) -> None:
+    def __init__(self, serve: ServeSettings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = serve.rate_limit
-        self.limiter = RateLimiter(serve.rate_per_minute, serve.rate_burst, serve.rate_clients)
+        self.limiter = RateLimiter(serve.rate_per_minute, serve.rate_burst, serve.rate_clients,
+                                   clock)
         self.addresses = ClientAddresses(serve.trusted_proxies)
 
     def check(self, peer: str | None, forwarded_for: str | None) -> float:
