@@ -1,7 +1,20 @@
 """Quoted, cited answers over the DOJ OIG zero-tolerance report and its coverage.
 
 The public surface is small: build a `Settings`, hand it to a `Pipeline`, call
-`ingest` and `ask`. Everything else is an implementation module.
+`ingest` and `ask`. Everything else is an implementation module, one sub-package
+per stage (arrows point down; `rag` never imports `ui`, `evals` or `cli`):
+
+    config, errors, types   settings, the error hierarchy, the value types
+    vocabulary              what every stage asks of English text
+    ingest/                 files -> documents -> chunks -> the index (`Ingestor`)
+    index/                  store (Chroma), embed, lexical (BM25), sentence vectors
+    retrieve/               hybrid fusion, sentence reranking
+    question/               clean, guard, follow-up rewrite
+    answer/                 windows, features, scorer, states, citations
+    llm/                    backends, grounded generation, confirm, models
+    cache                   the answer cache
+    pipeline                `Pipeline`: ask, ask_stream, retrieve, sources
+    integrations/           LangChain adapters over this facade
 """
 
 from rag.config import Settings

@@ -99,7 +99,7 @@ class Pipeline:
                 docs = self.store.documents()
                 retriever = HybridRetriever.build(self.store, self.settings.retrieval, docs)
                 vectors = SentenceVectors(self.store, self.embedder)
-                scorer = SentenceScorer(vectors, retriever.lexical.idf, self.settings.answer)
+                scorer = SentenceScorer(vectors, retriever.lexical.idf, self.settings.rerank)
                 windows = self._window_scorer(docs, retriever, vectors)
                 generator = None
                 if self.settings.answer.mode == "llm":
@@ -217,12 +217,12 @@ class Pipeline:
                   top_k: int | None = None, kinds: tuple[str, ...] | None = None
                   ) -> tuple[list[Hit], list[Candidate]]:
         """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
-        r = self.settings.retrieval
-        k = top_k or r.top_k
-        pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k),
+        k = top_k or self.settings.retrieval.top_k
+        rerank = self.settings.rerank
+        pool = loaded.retriever.search(text, query_vector, top_k=max(rerank.depth, k),
                                        kinds=kinds)
         ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
-        hits = loaded.scorer.rerank(pool, ranked, k) if r.rerank else pool[:k]
+        hits = loaded.scorer.rerank(pool, ranked, k) if rerank.enabled else pool[:k]
         kept = {h.chunk.chunk_id for h in hits}
         ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         return with_sentences(hits, ranked), ranked

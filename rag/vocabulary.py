@@ -12,6 +12,7 @@ It imports nothing from the rest of `rag`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 # -- characters and layout ----------------------------------------------------------
@@ -79,71 +80,87 @@ QUESTION_TYPES = (
                           r"prompted|motivated)\b|\bpurpose\b|\brationale\b", re.I)),
 )
 OUTCOME = re.compile(r"\b(did|were|was|has been|have been|had been|got|actually|ended up|"
-                      r"happened|result(ed|s)?|outcome|so far|by now|in the end|achieved|"
-                      r"completed|eventually|afterward|later)\b", re.I)
+                     r"happened|result(ed|s)?|outcome|so far|by now|in the end|achieved|"
+                     r"completed|eventually|afterward|later)\b", re.I)
 MODAL = re.compile(r"\b(shall|should|must|will|may|is directed|are directed|directs?|"
-                    r"is hereby|are hereby|to be|intends?|plans? to|proposes?|would)\b", re.I)
-MONTHS = (r"January|February|March|April|May|June|July|August|September|October|"
-          r"November|December")
-DATE = re.compile(rf"\b(1[89]|20)\d\d\b|\b({MONTHS})\b|\b(Monday|Tuesday|Wednesday|Thursday|"
-                   r"Friday|Saturday|Sunday|yesterday|today|last (week|month|year))\b")
+                   r"is hereby|are hereby|to be|intends?|plans? to|proposes?|would)\b", re.I)
+MONTHS = ("January February March April May June July August September October November "
+          "December").split()
+WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_YEAR = r"(?:1[89]|20)\d\d"  # 1800-2099
+DATE = re.compile(rf"\b{_YEAR}\b|\b({'|'.join(MONTHS)})\b|\b({'|'.join(WEEKDAYS)}|yesterday|"
+                  r"today|last (week|month|year))\b")
+# A year alone (a question's "2018" is a date, not a figure it relies on).
+YEARLIKE = re.compile(rf"^{_YEAR}$")
+# Years in running text, not parts of longer numbers such as 2,018 (the year filter).
+YEAR = re.compile(rf"(?<![\d,.]){_YEAR}(?![\d,])")
+# A figure as written: 42, 3,014, 2.5.
+FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 NUMBER = re.compile(r"(?<![(\w])\d[\d,.]*(?![\w(])|\b(one|two|three|four|five|six|seven|"
-                     r"eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|"
-                     r"half|percent|once|twice)\b", re.I)
+                    r"eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|"
+                    r"half|percent|once|twice)\b", re.I)
 DURATION = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|"
-                       r"several|few)[- ](hours?|days?|weeks?|months?|years?)\b|\bwithin\b|"
-                       r"\b(daily|weekly|monthly|annually|quarterly)\b|\buntil\b", re.I)
-PLACE = re.compile(r"\b(in|at|from|near|along|across) (the )?[A-Z][a-z]+|\bborder\b|"
-                    r"\bdistricts?\b|\bTexas|Arizona|California|New Mexico|Mexico\b")
+                      r"several|few)[- ](hours?|days?|weeks?|months?|years?)\b|\bwithin\b|"
+                      r"\b(daily|weekly|monthly|annually|quarterly)\b|\buntil\b", re.I)
+# A place: a capitalized word after a preposition of place, or a common noun of place.
+PLACE = re.compile(r"\b(in|at|from|near|along|across) (the )?[A-Z][a-z]+|"
+                   r"\b(border|districts?|city|county|country|region|province)\b")
 REASON = re.compile(r"\b(because|due to|in order to|so that|to ensure|to prevent|to deter|"
-                     r"as a result|led to|reason|purpose|caused|since|given that|aims? to|"
-                     r"intended to)\b", re.I)
+                    r"as a result|led to|reason|purpose|caused|since|given that|aims? to|"
+                    r"intended to)\b", re.I)
 ROLE = re.compile(r"\b(Secretary|Attorney General|Director|Commissioner|Chair|Vice Chair|"
-                   r"President|counselor|Administrator|Chief|Deputy|official|Inspector "
-                   r"General|Assistant)\b")
+                  r"President|counselor|Administrator|Chief|Deputy|official|Inspector "
+                  r"General|Assistant)\b")
 CAPITALIZED = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)?[A-Z][a-z]+)+")
+# Capitalized words that are never a person's name in English: function words, months
+# and days, and the generic words of institutions and offices. Which other capitalized
+# words are not names is read from the documents (`common_words`), never listed here.
 NOT_NAME = frozenset(
     "The A An In On At Of For And But By To From With This That These Those It Its He She They "
-    "Section Sec Department Office Secretary Attorney General President United States Homeland "
-    "Security Health Human Services Justice State Border Patrol Customs Protection Immigration "
-    "Enforcement Federal Register Executive Order Act Court District Congress House White "
-    "Task Force Inspector Chair Vice Administration America American Americans Nationality "
-    "Refugee Resettlement Marshals Service Southwest Mexico Government Policy Director "
-    "Commissioner Deputy Assistant Law Zero Tolerance Family Families Reunification National "
-    "Interagency Coordinator Counsel Senior Officials Agency Agencies Department's Fact Sheet "
-    "FACT SHEET January February March April May June July August September October "
-    "November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Journal "
-    "News Times Post NBC ABA York Washington Biden Administration's".split())
+    "His Her Their I We You Section Sec Department Office Secretary Attorney General President "
+    "State States Federal Executive Order Act Court District Congress House Task Force "
+    "Inspector Chair Vice Administration Government Policy Director Commissioner Deputy "
+    "Assistant Law National Coordinator Counsel Senior Officials Agency Agencies Service "
+    "Report Fact Sheet".split() + MONTHS + WEEKDAYS)
+NOT_NAME_LOWER = frozenset(w.lower() for w in NOT_NAME)
 QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-z]+\b")
-QUESTION_NUMBER = re.compile(r"\b\d[\d,.]*\b")
-YEARLIKE = re.compile(r"^(1[89]|20)\d\d$")
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z][a-z’'-]*[a-z]")
+_POSSESSIVE = re.compile(r"[’']s$")
 
 
+def common_words(texts: Iterable[str]) -> frozenset[str]:
+    """Words the documents write in lower case somewhere ("border", "patrol"): when
+    they are capitalized ("Border Patrol") they name an office, not a person. What
+    the documents themselves say is not a name, instead of a list written for them."""
+    return frozenset(w for text in texts for w in _LOWER_WORD.findall(text))
+
+
+def is_name_word(word: str, common: frozenset[str]) -> bool:
+    """Could this capitalized word be part of a person's name?"""
+    bare = _POSSESSIVE.sub("", word.strip("."))
+    return bare not in NOT_NAME and bare.lower() not in common
 
 
 def question_type(question: str) -> str:
     """The kind of fact a question asks for: duration, number, date, person, place,
-    reason, or other."""
+    reason, or other (the first that matches, in that order)."""
     return next((name for name, rx in QUESTION_TYPES if rx.search(question)), "other")
 
 
-# The reranker's answer-type fit: coarser than QUESTION_TYPES (its bonus was set on dev).
-ASKS_COUNT = re.compile(r"\b(how (many|much|long|often|soon)|number of|what (percent|share|amount)"
-                       r"|within how)\b", re.IGNORECASE)
-ASKS_WHEN = re.compile(r"\b(when|what (date|year|day|month)|which (date|year|day|month)|"
-                   r"on what date|in what year)\b", re.IGNORECASE)
-HAS_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
-                         r"monthly|annual|daily|weekly)\b", re.IGNORECASE)
-HAS_DATE = re.compile(r"\b(1[89]|20)\d\d\b|\b(January|February|March|April|May|June|July|"
-                       r"August|September|October|November|December)\b|\b\d+ (days|years?)\b")
+@lru_cache(maxsize=100_000)
+def facts_in(text: str, common: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The kinds of fact a text holds: date, number, duration, place, reason, person
+    (a capitalized run with a word that may be a name), role, modal (cached: windows
+    share sentences)."""
+    found = {kind for kind, rx in (("date", DATE), ("number", NUMBER), ("duration", DURATION),
+                                   ("place", PLACE), ("reason", REASON), ("role", ROLE),
+                                   ("modal", MODAL)) if rx.search(text)}
+    if any(any(is_name_word(w, common) for w in m.split()) for m in CAPITALIZED.findall(text)):
+        found.add("person")
+    return frozenset(found)
 
-# Years 1800-2099, not parts of longer numbers such as 2,018 (the year filter).
-YEAR = re.compile(r"(?<![\d,.])(?:1[89]|20)\d\d(?![\d,])")
 
 # -- the generator's support check -------------------------------------------------
 
 WORD = re.compile(r"[\w’'-]+")
-FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 NEGATION = re.compile(r"\b(not|no|never|none|neither|nor|without)\b|n[’']t\b", re.IGNORECASE)
-# Capitalized words that are not names ("The", titles of office), lower-cased.
-NOT_NAME_LOWER = frozenset(["the", "a", "an", "in", "on", "of", "and", "or", "for", "to", "by", "this", "that", "these", "those", "it", "its", "he", "she", "they", "his", "her", "their", "i", "we", "you", "president", "secretary", "attorney", "general", "administration", "order", "department", "office", "section", "sec", "court", "congress", "federal", "state", "states", "united", "u.s"])

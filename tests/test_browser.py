@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from rag import Pipeline
 
-from .conftest import PROJECT_CORPUS, ROOT, make_settings
+from .conftest import PROJECT_CORPUS, ROOT, make_settings, serve_groups
 from devtools.web import free_port, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_model]
@@ -103,7 +103,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict[st
     chat_port, host_port, other_port = free_port(), free_port(), free_port()
     host_url = f"http://127.0.0.1:{host_port}"
     # Limits a whole test module never meets: they are tested with `strict_site`.
-    settings = make_settings(tmp, serve={"embed_origins": [host_url], "rate_burst": 1000})
+    settings = make_settings(tmp, serve=serve_groups(embed_origins=[host_url],
+                                                        rate_burst=1000))
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
     chat_url = f"http://127.0.0.1:{chat_port}"
@@ -316,7 +317,7 @@ def strict_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[
     from ui.app import create_app
 
     tmp = tmp_path_factory.mktemp("strict")
-    settings = make_settings(tmp, serve={"rate_burst": 1, "rate_per_minute": 0.1})
+    settings = make_settings(tmp, serve={"limits": {"rate_burst": 1, "rate_per_minute": 0.1}})
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS], progress=False)
     with serving(create_app(settings, pipeline)) as url:
@@ -358,7 +359,7 @@ def uncertain_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterat
     (tmp / "docs" / "harbor-bulletin.txt").write_text(XSS_DOC, encoding="utf-8")
     port = free_port()
     settings = make_settings(tmp, answer={"answered_bar": 1.0},
-                             serve={"rate_burst": 1000})
+                             serve={"limits": {"rate_burst": 1000}})
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
     with serving(create_app(settings, pipeline), port) as url:

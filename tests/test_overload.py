@@ -15,7 +15,7 @@ import httpx
 from devtools.web import serving
 from rag import Pipeline
 
-from .conftest import make_settings
+from .conftest import make_settings, serve_groups
 from .fakes import FakeEmbedder
 
 QUESTIONS = ["How many mooring permits were approved?", "When will dredging begin?",
@@ -43,8 +43,8 @@ def test_overload_is_shed_with_503_and_the_server_keeps_answering(tmp_path: Path
     from ui.app import create_app
 
     # One address asks everything here: the per-client limit is not what is tested.
-    settings = make_settings(tmp_path, serve={"api_max_inflight": 2, "api_wait_seconds": 0.05,
-                                              "rate_limit": False})
+    settings = make_settings(tmp_path, serve=serve_groups(
+        api_max_inflight=2, api_wait_seconds=0.05, rate_limit=False))
     embedder = GatedEmbedder(settings.embedding.model)
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([small_corpus], progress=False)

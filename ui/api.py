@@ -60,13 +60,13 @@ def _answer_json(answer: Answer, draft: bool) -> dict[str, Any]:
 
 def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
     router = APIRouter(prefix="/api")
-    serve = pipeline.settings.serve
-    slots = threading.BoundedSemaphore(serve.api_max_inflight)
+    limits = pipeline.settings.serve.limits
+    slots = threading.BoundedSemaphore(limits.api_max_inflight)
 
     # Plain `def`: FastAPI runs these in its thread pool, the pipeline is thread-safe.
     @router.post("/ask")
     def ask(req: AskRequest, request: Request) -> Any:
-        if not slots.acquire(timeout=serve.api_wait_seconds):
+        if not slots.acquire(timeout=limits.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         try:
             answer = pipeline.ask(req.question, [t.model_dump() for t in req.history],
@@ -82,7 +82,7 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
     def ask_stream(req: AskRequest, request: Request) -> Any:
         """Server-sent events: `token` events with generated text (llm mode), then
         one `answer` event holding the same object as /api/ask (or an `error`)."""
-        if not slots.acquire(timeout=serve.api_wait_seconds):
+        if not slots.acquire(timeout=limits.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         history = [t.model_dump() for t in req.history]
         try:

@@ -193,5 +193,5 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                              "<p>Ask a question; its quotes can be checked here.</p>"),
                     None, outputs).then(lambda: "", None, draft_panel)
     serve = pipeline.settings.serve
-    demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
+    demo.queue(default_concurrency_limit=serve.workers, max_size=serve.limits.max_queue)
     return demo

@@ -25,7 +25,7 @@ from rag.index.vectors import SentenceVectors
 from rag.question.guard import looks_like_injection
 from rag.retrieve.rerank import Candidate
 from rag.types import Document
-from rag.vocabulary import terms_of
+from rag.vocabulary import common_words, terms_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ class WindowScorer:
         self._idf = idf
         self._max_idf = max_idf
         self._sentences = sentences
+        # What the documents write in lower case: read once per index (see features).
+        self._common = common_words(s.doc.text for s in sentences.values())
 
     def evidence(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
                  docs: dict[str, Document], scorer: LearnedScorer | None) -> Evidence:
@@ -104,7 +106,8 @@ class WindowScorer:
         if not found:
             return []
         sims = self._sims(query_vector, list(found.values()))
-        q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0))
+        q = analyse(question, self._idf, self._max_idf, max(sims.values(), default=0.0),
+                    self._common)
         texts = [(w, self._window_text(w, sims, docs[w.doc_id])) for w in found.values()]
         best_lex = max(coverage(q, terms_of(t.text)) for _, t in texts)
         x = np.stack([features(q, t, best_lex) for _, t in texts])

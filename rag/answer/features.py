@@ -1,7 +1,9 @@
 """What the answer scorer knows about a (question, window) pair: a few dozen numbers.
 
-Each feature is a plain, document-independent measurement, so a model fitted on
-synthetic questions over these documents can carry to other documents:
+Each feature is a plain measurement in general English (`rag.vocabulary`); what
+is specific to the indexed documents (which capitalized words are not names) is
+read from the documents themselves, so a model fitted on synthetic documents and
+questions carries to other documents:
 - how close the window is in meaning (MiniLM cosine of its sentences) and how that
   compares with the best the index has for the question;
 - how much of the question's wording (IDF-weighted stems) the window, its document
@@ -20,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from rag.vocabulary import (CAPITALIZED, DATE, DURATION, MODAL, NOT_NAME, NUMBER, OUTCOME,
-                            PLACE, QUESTION_NAME, QUESTION_NUMBER, REASON, ROLE, YEARLIKE,
-                            question_type, terms_of, tokenize)
+from rag.vocabulary import (CAPITALIZED, DATE, DURATION, FIGURE, NUMBER, OUTCOME,
+                            QUESTION_NAME, YEARLIKE, facts_in, is_name_word, question_type,
+                            terms_of, tokenize)
 
 NAMES = (
     "sim_core", "sim_max", "sim_mean", "sim_gap", "q_best_sim", "lex_window", "lex_core",
@@ -56,44 +57,23 @@ class QuestionInfo:
     names: frozenset[str]
     numbers: frozenset[str]
     best_sim: float
+    common: frozenset[str] = frozenset()  # words the documents write in lower case
 
 
 def analyse(question: str, idf: Callable[[str], float], max_idf: float,
-            best_sim: float) -> QuestionInfo:
-    """The question's weighted terms, the kind of fact it asks for, its names and numbers."""
+            best_sim: float, common: frozenset[str] = frozenset()) -> QuestionInfo:
+    """The question's weighted terms, the kind of fact it asks for, its names and numbers.
+    `common`: the words the documents write in lower case (`vocabulary.common_words`)."""
     terms = set(tokenize(question))
     weights = {t: idf(t) for t in terms}
     qtype = question_type(question)
-    names = frozenset(t for w in QUESTION_NAME.findall(question) if w not in NOT_NAME
+    names = frozenset(t for w in QUESTION_NAME.findall(question) if is_name_word(w, common)
                       for t in tokenize(w))
-    numbers = frozenset(n.replace(",", "") for n in QUESTION_NUMBER.findall(question)
+    numbers = frozenset(n.replace(",", "") for n in FIGURE.findall(question)
                         if not YEARLIKE.match(n))
     return QuestionInfo(question, weights, sum(weights.values()) or 1.0, max_idf or 1.0,
-                        qtype, bool(OUTCOME.search(question)), names, numbers, best_sim)
-
-
-@lru_cache(maxsize=100_000)
-def facts_in(text: str) -> frozenset[str]:
-    """The kinds of fact a text holds (cached: windows share sentences)."""
-    found = set()
-    if DATE.search(text):
-        found.add("date")
-    if NUMBER.search(text):
-        found.add("number")
-    if DURATION.search(text):
-        found.add("duration")
-    if PLACE.search(text):
-        found.add("place")
-    if REASON.search(text):
-        found.add("reason")
-    if any(any(w.strip(".") not in NOT_NAME for w in m.split()) for m in
-           CAPITALIZED.findall(text)):
-        found.add("person")
-    if ROLE.search(text):
-        found.add("role")
-    if MODAL.search(text):
-        found.add("modal")
-    return frozenset(found)
+                        qtype, bool(OUTCOME.search(question)), names, numbers, best_sim,
+                        common)
 
 
 def new_fact(q: QuestionInfo, text: str) -> bool:
@@ -101,12 +81,12 @@ def new_fact(q: QuestionInfo, text: str) -> bool:
     state? ("Did Jeff Sessions…?" is not answered by a sentence whose only name is his.)"""
     asked = q.text.lower()
     if q.qtype == "person":
-        return any(any(w.strip(".") not in NOT_NAME and w.lower().strip(".") not in asked
+        return any(any(is_name_word(w, q.common) and w.lower().strip(".") not in asked
                        for w in m.split()) for m in CAPITALIZED.findall(text))
     if q.qtype in ("date", "duration", "number"):
         rx = {"date": DATE, "duration": DURATION, "number": NUMBER}[q.qtype]
         return any(m.group(0).lower() not in asked for m in rx.finditer(text))
-    return q.qtype in facts_in(text)
+    return q.qtype in facts_in(text, q.common)
 
 
 @dataclass(frozen=True)
@@ -137,7 +117,7 @@ def features(q: QuestionInfo, w: WindowText, best_lex: float) -> np.ndarray:
     lex_window = coverage(q, terms)
     context_only = coverage(q, terms_of(w.context) - terms)
     missing = [wt for t, wt in q.weights.items() if t not in terms]
-    facts = facts_in(w.text)
+    facts = facts_in(w.text, q.common)
     needed = q.qtype != "other"
     found = needed and q.qtype in facts
     names_missing = (len([n for n in q.names if n not in w.doc_terms]) / len(q.names)

@@ -80,7 +80,7 @@ def fitted_with() -> str:
     parts: dict[str, object] = {"names": list(NAMES), "extra": list(QUESTION_EXTRA)}
     for module in (vocabulary, features, windows):
         parts[module.__name__] = {k: _constant(v) for k, v in sorted(vars(module).items())
-                                  if _constant(v) is not None}
+                                  if not k.startswith("__") and _constant(v) is not None}
     parts["code"] = [inspect.getsource(f) for f in (features.analyse, features.facts_in,
                                                     features.new_fact, features.features)]
     blob = json.dumps(parts, sort_keys=True, default=str).encode()

@@ -30,12 +30,12 @@ from pydantic import ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
 from rag import Document, Hit, Pipeline, QuestionError, Settings, Token
-from rag.config import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
+from rag.config import EmbeddingSettings, RetrievalSettings, bounds
 from rag.index.embed import LangChainEmbeddings, make_embedder
 
 __all__ = ["NewsroomEmbeddings", "NewsroomQA", "NewsroomRetriever", "QAInput", "hit_to_document"]
 
-_MAX_K = 100  # the bound on `RAG_RETRIEVAL__TOP_K`
+_MAX_K = bounds(RetrievalSettings, "top_k")[1]  # the bound on `RAG_RETRIEVAL__TOP_K`
 
 
 class NewsroomRetriever(BaseRetriever):
@@ -114,9 +114,11 @@ class NewsroomEmbeddings(LangChainEmbeddings):
     """The project's embedding model through LangChain's `Embeddings` interface:
     unit-length vectors, the model loaded on first use and never downloaded."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu",
-                 batch_size: int = 32) -> None:
-        settings = EmbeddingSettings(model=model, device=device, batch_size=batch_size)
+    def __init__(self, model: str | None = None, device: str | None = None,
+                 batch_size: int | None = None) -> None:
+        """Each argument left None takes `EmbeddingSettings`' default."""
+        given = {"model": model, "device": device, "batch_size": batch_size}
+        settings = EmbeddingSettings(**{k: v for k, v in given.items() if v is not None})
         super().__init__(make_embedder(settings))
 
     @classmethod

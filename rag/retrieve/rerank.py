@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.config import AnswerSettings
+from rag.config import RerankSettings
 from rag.errors import ConfigError
-from rag.vocabulary import ASKS_COUNT, ASKS_WHEN, HAS_DATE, HAS_NUMBER, terms_of, tokenize
+from rag.vocabulary import facts_in, question_type, terms_of, tokenize
 from rag.index.store import sentence_id
 from rag.index.vectors import SentenceVectors
 from rag.types import Chunk, Document, Hit, Span
@@ -42,7 +42,7 @@ class SentenceScorer:
     """Scores the sentences of the hits; reranks the hits by their best sentence."""
 
     def __init__(self, vectors: SentenceVectors, idf: Callable[[str], float],
-                 settings: AnswerSettings) -> None:
+                 settings: RerankSettings) -> None:
         self._vectors = vectors
         self._idf = idf
         self._settings = settings
@@ -134,13 +134,15 @@ def _sentence_text(chunk: Chunk, span: Span) -> str:
     return chunk.text[span.start - chunk.start:span.end - chunk.start]
 
 
+_TYPED = ("date", "number", "duration")  # kinds of fact a sentence visibly holds or lacks
+
+
 def _answer_type_fit(question: str, sentence: str) -> float:
     """+1 when the sentence holds the kind of fact asked for, -1 when it lacks it."""
-    if ASKS_WHEN.search(question):
-        return 1.0 if HAS_DATE.search(sentence) else -1.0
-    if ASKS_COUNT.search(question):
-        return 1.0 if HAS_NUMBER.search(sentence) else -1.0
-    return 0.0
+    kind = question_type(question)
+    if kind not in _TYPED:
+        return 0.0
+    return 1.0 if kind in facts_in(sentence) else -1.0
 
 
 def _load_cross_encoder(name: str):  # type: ignore[no-untyped-def]
@@ -150,4 +152,4 @@ def _load_cross_encoder(name: str):  # type: ignore[no-untyped-def]
         return CrossEncoder(name, device="cpu")
     except (OSError, ValueError, RuntimeError) as exc:
         raise ConfigError(f"cannot load cross-encoder {name!r} ({exc}); set "
-                          "RAG_ANSWER__CROSS_ENCODER to a local model folder or unset it") from exc
+                          "RAG_RERANK__CROSS_ENCODER to a local model folder or unset it") from exc
