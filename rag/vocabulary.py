@@ -141,10 +141,16 @@ def is_name_word(word: str, common: frozenset[str]) -> bool:
     return bare not in NOT_NAME and bare.lower() not in common
 
 
+@lru_cache(maxsize=4096)
 def question_type(question: str) -> str:
     """The kind of fact a question asks for: duration, number, date, person, place,
     reason, or other (the first that matches, in that order)."""
     return next((name for name, rx in QUESTION_TYPES if rx.search(question)), "other")
+
+
+# The kinds of fact a pattern can see (a person needs `is_name_word` too).
+FACTS = {"date": DATE, "number": NUMBER, "duration": DURATION, "place": PLACE,
+         "reason": REASON, "role": ROLE, "modal": MODAL}
 
 
 @lru_cache(maxsize=100_000)
@@ -152,9 +158,7 @@ def facts_in(text: str, common: frozenset[str] = frozenset()) -> frozenset[str]:
     """The kinds of fact a text holds: date, number, duration, place, reason, person
     (a capitalized run with a word that may be a name), role, modal (cached: windows
     share sentences)."""
-    found = {kind for kind, rx in (("date", DATE), ("number", NUMBER), ("duration", DURATION),
-                                   ("place", PLACE), ("reason", REASON), ("role", ROLE),
-                                   ("modal", MODAL)) if rx.search(text)}
+    found = {kind for kind, rx in FACTS.items() if rx.search(text)}
     if any(any(is_name_word(w, common) for w in m.split()) for m in CAPITALIZED.findall(text)):
         found.add("person")
     return frozenset(found)

@@ -20,10 +20,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-try:  # run as a module (tests, benchmarks) or as a script
-    from . import content as C
-except ImportError:  # pragma: no cover
-    import content as C  # type: ignore[no-redef]
+from devtools.report import content as C
+from devtools.report.words import Word, roman, sentence_around, words_of
 
 PAGE_W, PAGE_H, MARGIN = 612.0, 792.0, 72.0
 BODY, LEAD = 11.0, 14.0          # body font size and line pitch
@@ -44,34 +42,6 @@ class Layout:
     notes: list[tuple[int, str, int]] = field(default_factory=list)  # number, text, page
     page_crossings: list[tuple[str, int]] = field(default_factory=list)  # sentence, start page
     column_crossings: list[str] = field(default_factory=list)  # sentence: left col -> right
-
-
-@dataclass
-class Word:
-    text: str
-    note: str | None = None  # footnote attached after this word
-    whole: str | None = None  # set on the first half of a word hyphenated at a line end
-    compound: bool = False    # ...which was split at its own hyphen
-
-
-def _words(text: str) -> list[Word]:
-    """Split a paragraph into words, attaching each "{{note}}" to the word before it."""
-    out: list[Word] = []
-    for piece in re.split(r"(\{\{.*?\}\})", text):
-        if piece.startswith("{{"):
-            out[-1].note = piece[2:-2]
-            continue
-        out.extend(Word(w) for w in piece.split())
-    return out
-
-
-def _roman(n: int) -> str:
-    vals = [(10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
-    out = ""
-    for value, numeral in vals:
-        while n >= value:
-            out, n = out + numeral, n - value
-    return out
 
 
 class Writer:
@@ -96,7 +66,7 @@ class Writer:
             self._flush_notes()
         self.pdf.add_page()
         self.number += 1
-        label = _roman(self.number) if self.front else str(self.number)
+        label = roman(self.number) if self.front else str(self.number)
         self.pdf.set_font("helvetica", size=8)
         self.pdf.text(MARGIN, 40, C.HEADER[0])
         self.pdf.text(PAGE_W - MARGIN - self.pdf.get_string_width(C.HEADER[1]), 40, C.HEADER[1])
@@ -167,7 +137,7 @@ class Writer:
 
     def paragraph(self, text: str, size: float = BODY, lead: float = LEAD, indent: float = 0,
                   bullet: str | None = None, style: str = "") -> None:
-        words = _words(text)
+        words = words_of(text)
         forced = [i for i, w in enumerate(words) if w.text == "{break}"]
         words = [w for w in words if w.text != "{break}"]
         x0, width = self._x_width()
@@ -178,12 +148,12 @@ class Writer:
             starts_at = sum(len(ln) for ln in lines[:i])
             if forced and forced[0] <= starts_at and i:
                 forced = []
-                if sentence := _sentence_around(lines, i):
+                if sentence := sentence_around(lines, i):
                     self.layout.page_crossings.append((sentence, self.pdf.page))
                 self.new_page()
             page_before, self.column_switched = self.pdf.page, False
             self._advance(lead, notes)
-            sentence = _sentence_around(lines, i) if i else None
+            sentence = sentence_around(lines, i) if i else None
             if sentence and self.pdf.page != page_before:
                 self.layout.page_crossings.append((sentence, page_before))
             if sentence and self.column_switched:
@@ -328,32 +298,6 @@ class Writer:
             dots = "." * int(dots_w / self.pdf.get_string_width("."))
             self.pdf.text(MARGIN, self.y, f"{text} {dots[:-2]} {label}")
             self.y += LEAD + 4
-
-
-def _read(words: list[Word]) -> str:
-    """Words as a reader reads them: hyphenated halves joined, a compound's hyphen kept."""
-    out = ""
-    for n, word in enumerate(words):
-        split = n > 0 and words[n - 1].whole is not None
-        if split and not words[n - 1].compound:
-            out = out[:-1] + word.text
-        else:
-            out = out + word.text if split else f"{out} {word.text}".strip()
-    return out
-
-
-def _sentence_around(lines: list[list[Word]], i: int) -> str | None:
-    """The sentence that runs from line i-1 into line i (None if one ends there)."""
-    flat = [w for ln in lines for w in ln]
-    cut = sum(len(ln) for ln in lines[:i])
-    while cut > 0 and not re.search(r"[.!?:]$", flat[cut - 1].text):
-        cut -= 1
-    end = sum(len(ln) for ln in lines[:i])
-    if cut == end:
-        return None
-    while end < len(flat) and not re.search(r"[.!?]$", flat[end].text):
-        end += 1
-    return _read(flat[cut:end + 1])
 
 
 def _render(toc: dict[str, str], pages: int) -> Writer:

@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.config import RerankSettings
 from rag.errors import ConfigError
-from rag.vocabulary import facts_in, question_type, terms_of, tokenize
+from rag.vocabulary import FACTS, question_type, terms_of, tokenize
 from rag.index.store import sentence_id
 from rag.index.vectors import SentenceVectors
 from rag.types import Chunk, Document, Hit, Span
@@ -142,7 +142,7 @@ def _answer_type_fit(question: str, sentence: str) -> float:
     kind = question_type(question)
     if kind not in _TYPED:
         return 0.0
-    return 1.0 if kind in facts_in(sentence) else -1.0
+    return 1.0 if FACTS[kind].search(sentence) else -1.0
 
 
 def _load_cross_encoder(name: str):  # type: ignore[no-untyped-def]
