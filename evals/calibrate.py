@@ -1,6 +1,6 @@
 """Calibrate the answer scorer's confidence and fit the state bars on the dev set only.
 
-    python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer_scorer.json]
+    python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer/answer_scorer.json]
 
 Every dev question is asked through `Pipeline.evidence` (the same path as users'
 questions). For each: the answer model's probability, whether the quotes an answer

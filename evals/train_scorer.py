@@ -1,6 +1,6 @@
 """Train the answer scorer on synthetic documents and questions (never on an eval set).
 
-    python -m evals.train_scorer [--synth evals/synth] [--out rag/answer_scorer.json]
+    python -m evals.train_scorer [--synth evals/synth] [--out rag/answer/answer_scorer.json]
 
 The training data (evals/synth/, see its README) is invented documents on other
 subjects than the project's, with questions on them: answerable ones with their

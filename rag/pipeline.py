@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +15,24 @@ import numpy as np
 from rag.answer.evidence import Evidence, WindowScorer
 from rag.answer.scorer import LearnedScorer
 from rag.answer.states import decide
+from rag.answer.windows import DocSentences
 from rag.answer.wording import not_covered
 from rag.cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
-from rag.llm.confirm import confirm
 from rag.config import Settings
-from rag.index.embed import Embedder, make_embedder
 from rag.errors import EmptyIndexError, QuestionError
-from rag.question.followup import is_follow_up, last_user_question, rewrite
-from rag.llm.generate import Generator, SupportChecker, compose, rewrite_with_model, timings
-from rag.question.guard import INSTRUCTIONS_REASON, looks_like_injection
-from rag.llm.backends import ChatBackend, make_backend
-from rag.ingest.ingestor import Ingestor, IngestReport
-from rag.question.clean import clean_question
-from rag.index.vectors import SentenceVectors
-from rag.retrieve.rerank import Candidate, SentenceScorer, with_sentences
-from rag.retrieve.hybrid import HybridRetriever
-from rag.answer.windows import DocSentences
+from rag.index.embed import Embedder, make_embedder
 from rag.index.store import ChunkStore, make_client
-from rag.types import Answer, Chunk, Document, Hit, SourceInfo, Span, Token
+from rag.index.vectors import SentenceVectors
+from rag.ingest.ingestor import Ingestor, IngestReport
+from rag.llm.backends import ChatBackend, make_backend
+from rag.llm.confirm import confirm
+from rag.llm.generate import Generator, SupportChecker, compose, rewrite_with_model, timings
+from rag.question.clean import clean_question
+from rag.question.followup import is_follow_up, last_user_question, rewrite
+from rag.question.guard import INSTRUCTIONS_REASON, looks_like_injection
+from rag.retrieve.hybrid import HybridRetriever
+from rag.retrieve.rerank import Candidate, SentenceScorer, with_sentences
+from rag.types import Answer, Chunk, Document, Hit, SourceInfo, Token
 
 log = logging.getLogger(__name__)
 

@@ -81,6 +81,30 @@ def test_benchmarks_import_no_tests() -> None:
             assert "from tests" not in text and "import tests" not in text, name
 
 
+# What each stage of `rag` may import besides itself (as its docstring says).
+_BASE = {"rag.config", "rag.errors", "rag.types", "rag.vocabulary"}
+ALLOWED = {
+    "rag.vocabulary": set(), "rag.types": set(), "rag.errors": set(), "rag.config": set(),
+    "rag.question": _BASE,
+    "rag.index": _BASE,
+    "rag.ingest": _BASE | {"rag.index"},
+    "rag.retrieve": _BASE | {"rag.index"},
+    "rag.answer": _BASE | {"rag.index", "rag.retrieve", "rag.question"},
+    "rag.llm": _BASE | {"rag.answer", "rag.retrieve", "rag.question"},
+    "rag.cache": _BASE | {"rag.question"},
+}
+
+
+def _stage(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_each_stage_imports_only_the_stages_below_it() -> None:
+    bad = [(m, t) for m, targets in _graph().items() if _stage(m) in ALLOWED
+           for t in targets if _stage(t) != _stage(m) and _stage(t) not in ALLOWED[_stage(m)]]
+    assert not bad, f"imports across the stage rules: {bad}"
+
+
 def test_there_is_no_import_circle() -> None:
     graph = {m: t for m, t in _graph().items() if _top(m) != "benchmarks"}
     circles = [c for c in _strongly_connected(graph) if len(c) > 1]

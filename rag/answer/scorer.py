@@ -1,11 +1,14 @@
 """The learned answer scorer: a logistic model over `rag.answer.features`, then a frozen calibration.
 
-The artefact (`rag/answer_scorer.json`, a few kilobytes, shipped with the package)
-holds: feature names, standardization, coefficients, the isotonic calibration
-table fitted on the dev set, and the bars that turn a calibrated confidence into
-a status. It is written by `python -m evals.train_scorer` (model, from synthetic
-questions) and `python -m evals.calibrate` (calibration and bars, from the dev set);
-see evals/README.md for the protocol.
+The artefact (`rag/answer/answer_scorer.json`, a few kilobytes, shipped with the
+package) holds: its format `version`, `fitted_with` (a digest of the feature names
+and of every constant of the vocabulary, the features and the windows it was fitted
+with), feature names, standardization, coefficients, the isotonic calibration table
+fitted on the dev set, and the bars that turn a calibrated confidence into a status.
+It is written by `python -m evals.train_scorer` (model, from synthetic questions) and
+`python -m evals.calibrate` (calibration and bars, from the dev set); see
+evals/README.md. An artefact of another version or digest, an incomplete one or one
+without its calibration is refused with a `ConfigError` naming those commands.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ stays the single source of truth.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 
 import numpy as np
