@@ -136,36 +136,45 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
               "  use it with RAG_ANSWER__MODE=llm RAG_LLM__MODEL=qwen")
         return 0
     if args.command == "serve":
-        import uvicorn
-
-        from ui.app import create_app  # the web stack loads only when serving
-
-        pipeline.warm_up()
-        serve = pipeline.settings.serve
-        host, port = args.host or serve.host, args.port or serve.port
-        print(f"serving the chat at http://{host}:{port}/ (API under /api, widget at /embed)")
-        uvicorn.run(create_app(pipeline.settings, pipeline), host=host, port=port,
-                    log_level="warning")
-        return 0
+        return _serve(args, pipeline)
     if args.command == "eval":
-        from evals.runner import run_eval  # the eval stack loads only when asked for
-
-        summary = run_eval(pipeline, args.questions, args.out, baseline=args.baseline,
-                           ablation=args.ablation, mode=args.mode,
-                           progress=sys.stderr.isatty(),
-                           export=(args.export[0], Path(args.export[1])) if args.export else None)
-        keys = [k for k in summary if not isinstance(summary[k], dict | list | str)]
-        print(json.dumps({k: summary[k] for k in keys}, indent=2))
-        if "compare" in summary:
-            print(json.dumps(summary["compare"], indent=2))
-        if "ratios" in summary:
-            print(json.dumps({"baseline": summary["baseline"], "ratios": summary["ratios"]},
-                             indent=2))
-        print(f"report: {args.out / 'report.md'}")
-        if args.export:
-            print(f"{args.export[0]} export: {args.export[1]}")
-        return 0
+        return _eval(args, pipeline)
     raise AssertionError(args.command)
+
+
+def _serve(args: argparse.Namespace, pipeline: Pipeline) -> int:
+    """`rag serve`: the web stack (`ui`), loaded only when serving."""
+    import uvicorn
+
+    from ui.app import create_app
+
+    pipeline.warm_up()
+    serve = pipeline.settings.serve
+    host, port = args.host or serve.host, args.port or serve.port
+    print(f"serving the chat at http://{host}:{port}/ (API under /api, widget at /embed)")
+    uvicorn.run(create_app(pipeline.settings, pipeline), host=host, port=port,
+                log_level="warning")
+    return 0
+
+
+def _eval(args: argparse.Namespace, pipeline: Pipeline) -> int:
+    """`rag eval`: the eval stack (`evals`), loaded only when asked for."""
+    from evals.runner import run_eval
+
+    summary = run_eval(pipeline, args.questions, args.out, baseline=args.baseline,
+                       ablation=args.ablation, mode=args.mode, progress=sys.stderr.isatty(),
+                       export=(args.export[0], Path(args.export[1])) if args.export else None)
+    keys = [k for k in summary if not isinstance(summary[k], dict | list | str)]
+    print(json.dumps({k: summary[k] for k in keys}, indent=2))
+    if "compare" in summary:
+        print(json.dumps(summary["compare"], indent=2))
+    if "ratios" in summary:
+        print(json.dumps({"baseline": summary["baseline"], "ratios": summary["ratios"]},
+                         indent=2))
+    print(f"report: {args.out / 'report.md'}")
+    if args.export:
+        print(f"{args.export[0]} export: {args.export[1]}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None, make_pipeline: PipelineFactory = Pipeline) -> int:

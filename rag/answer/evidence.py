@@ -1,7 +1,7 @@
 """The evidence an answer is decided from: quote windows around the best sentences,
 their features, and their scores.
 
-`Scorer.windows` is where window scoring happens: every window of the question gets
+`WindowScorer.windows` is where window scoring happens: every window of the question gets
 its feature row (`rag.answer.features`), and `rank_windows` orders them with the
 learned ranker (or, for training, by similarity alone). A new window scorer plugs in
 there; the states (`rag.answer.states`) only read the ordered `Evidence`.
