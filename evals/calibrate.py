@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     args.artefact.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     questions = [q for q in load_questions(args.questions) if not looks_like_injection(q.question)]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=args.data_dir or Path(tmp))
+        settings = Settings(data_dir=args.data_dir or Path(tmp),
+                            answer={"scorer_path": args.artefact,  # type: ignore[arg-type]
+                                    "judge": "scorer"})
         pipeline = Pipeline(settings)
         scorer = LearnedScorer.load(args.artefact, calibrated=False)
         if args.data_dir is None:

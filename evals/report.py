@@ -147,11 +147,12 @@ def write_report(out: Path, samples: list[M.Sample], summary: dict[str, Any],
                     else f"{100 * (summary[key] - b):+.1f} points")
         lines.append(f"| {key} | {_fmt(summary.get(key))} | {_fmt(b)} | {diff} |")
     lines += ["", *[f"![{p}]({p})" for p in plots], ""]
-    if summary.get("hand_scorer"):
-        lines += ["## Learned scorer vs the hand-set scorer it replaced", "",
-                  "| scorer | " + " | ".join(_STATES + ["answer_accuracy", "latency_p95_ms"])
+    if summary.get("previous_scorer"):
+        lines += ["## The reader vs the learned scorer it replaced", "",
+                  "| judge | " + " | ".join(_STATES + ["answer_accuracy", "latency_p95_ms"])
                   + " |", "|---" * (len(_STATES) + 3) + "|"]
-        for name, row in (("learned (default)", summary), ("hand-set", summary["hand_scorer"])):
+        for name, row in (("reader (default)", summary),
+                          ("learned scorer (previous)", summary["previous_scorer"])):
             lines.append(f"| {name} | " + " | ".join(
                 _fmt(row.get(c)) for c in _STATES + ["answer_accuracy", "latency_p95_ms"])
                 + " |")

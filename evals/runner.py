@@ -42,6 +42,7 @@ ABLATIONS = [
     Variant("no answer-type bonus", {"rerank": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
     Variant("no year matching", {"answer": {"match_years": False}}),
+    Variant("learned scorer (previous)", {"answer": {"judge": "scorer"}}),
     Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
     Variant("title in chunk embedding, no reranking",
             {"embedding": {"with_title": True}, "rerank": {"enabled": False}}, reindex=True),
@@ -182,6 +183,12 @@ def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
             "retrieval_p50_ratio": round(summary["retrieval_latency_p50_ms"]
                                          / summary["baseline"]["retrieval_latency_p50_ms"], 2),
         }
+    if pipeline.settings.answer.judge == "reader":
+        # The reader against the learned scorer it replaced, on every run.
+        previous = pipeline.with_settings(_variant_settings(
+            pipeline.settings, Variant("scorer", {"answer": {"judge": "scorer"}}), out_dir))
+        summary["previous_scorer"] = M.summarize(
+            run_samples(previous, questions, progress, "previous scorer"), doc_texts)
     if ablation:
         summary["ablation"] = run_ablation(pipeline, questions, progress)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

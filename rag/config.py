@@ -152,12 +152,22 @@ class AnswerSettings(BaseModel):
         "long (a single sentence is quoted whole)")
     scorer_path: Path | None = Field(
         None, description="answer scorer artefact (default: the one shipped in rag/answer/)")
+    judge: Literal["reader", "scorer"] = Field(
+        "reader", description="reader: the trained cross-encoder reads the scorer's "
+        "shortlisted windows and its calibrated confidence decides the state; scorer: "
+        "the learned feature scorer alone (the previous answer path, kept as the ablation)")
+    reader_path: Path | None = Field(
+        None, description="answer reader artefact folder (default: rag/answer/reader_model)")
+    reader_shortlist: int = Field(
+        10, ge=1, le=50, description="windows the reader reads per question, the scorer's "
+        "best (more: slower, rarely better)")
     answered_bar: float | None = Field(
-        None, ge=0.0, le=1.0, description="override the artefact's bar: calibrated "
-        "confidence at or above it is presented as an answer, below it as uncertain")
+        None, ge=0.0, le=1.0, description="override the reader's (with judge=scorer: the "
+        "scorer's) bar: calibrated confidence at or above it is presented as an answer, "
+        "below it as uncertain")
     relevant_bar: float | None = Field(
-        None, ge=0.0, le=1.0, description="override the artefact's bar: below this "
-        "closest-sentence similarity a question is not covered")
+        None, ge=0.0, le=1.0, description="judge=scorer: override the scorer's bar: below "
+        "this closest-sentence similarity a question is not covered")
     verify_uncertain: bool = Field(
         False, description="ask the configured LLM to check uncertain answers (slower; "
         "see evals/README.md for what it changes)")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer.evidence import Evidence, WindowScorer
+from rag.answer.reader import WindowReader, shared_reader
 from rag.answer.scorer import LearnedScorer
 from rag.answer.states import decide
 from rag.answer.windows import DocSentences
@@ -57,7 +58,8 @@ class Pipeline:
     """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 backend: ChatBackend | None = None) -> None:
+                 backend: ChatBackend | None = None,
+                 reader: WindowReader | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(settings.embedding)
         self._backend = backend  # llm mode's chat model; made from settings when None
@@ -65,13 +67,18 @@ class Pipeline:
         self.ingestor = Ingestor(settings, self.store, self.embedder)
         self._loaded: _Loaded | None = None
         self._scorer: LearnedScorer | None = None
+        # The answer reader, loaded from settings when first needed; injected by tests
+        # and by the calibration (which reads with a reader not calibrated yet).
+        self._reader = reader
         self._lock = threading.Lock()
         self.cache = AnswerCache(settings.cache.size, settings.cache.wait_seconds)
         self._fingerprint = settings_fingerprint(settings)
 
     def with_settings(self, settings: Settings) -> Pipeline:
         """A pipeline for other settings sharing this one's models (evals, ablations)."""
-        return Pipeline(settings, embedder=self.embedder, backend=self._backend)
+        same = settings.answer.reader_path == self.settings.answer.reader_path
+        return Pipeline(settings, embedder=self.embedder, backend=self._backend,
+                        reader=self._reader if same else None)
 
     # -- ingest --------------------------------------------------------------------
 
@@ -126,6 +133,16 @@ class Pipeline:
             if self._scorer is None:
                 self._scorer = LearnedScorer.from_settings(self.settings.answer)
             return self._scorer
+
+    def _answer_reader(self) -> WindowReader | None:
+        """The answer reader when it judges (`answer.judge == "reader"`), read once.
+        Raises `ConfigError` for a missing, stale or uncalibrated artefact."""
+        if self.settings.answer.judge != "reader":
+            return None
+        with self._lock:
+            if self._reader is None:
+                self._reader = shared_reader(self.settings.answer.reader_path)
+            return self._reader
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None,
             kinds: Sequence[str] | None = None, *, use_cache: bool = True) -> Answer:
@@ -189,8 +206,10 @@ class Pipeline:
         t1 = time.perf_counter()
         # The refusal decision is made here, before any generation.
         scorer = self._learned()
-        ev = loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer)
-        drafted = decide(ev, scorer, self.settings.answer, loaded.docs)
+        reader = self._answer_reader()
+        ev = loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer, reader)
+        drafted = decide(ev, scorer, self.settings.answer, loaded.docs,
+                         reader.bars if reader is not None else None)
         if self.settings.answer.verify_uncertain and drafted.status == "uncertain":
             drafted = confirm(self._chat_backend(), text, drafted)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
@@ -228,11 +247,12 @@ class Pipeline:
         return with_sentences(hits, ranked), ranked
 
     def evidence(self, question: str, scorer: LearnedScorer | None,
-                 exclude_docs: Sequence[str] = ()) -> Evidence:
+                 exclude_docs: Sequence[str] = (), *, read: bool = False) -> Evidence:
         """The windows and signals an answer to a standalone question is decided
         from, scored by `scorer` (None: unscored, for training): what the scorer is
-        trained and calibrated on. `exclude_docs` leaves documents out, as if they
-        were not indexed."""
+        trained and calibrated on; with `read`, also read by this pipeline's reader
+        (what the reader is calibrated on). `exclude_docs` leaves documents out, as if
+        they were not indexed."""
         loaded = self._load()
         text = clean_question(question, self.settings.max_question_chars)
         query_vector = self.embedder.embed([text])[0]
@@ -245,7 +265,17 @@ class Pipeline:
             ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         else:
             _, ranked = self._retrieve(loaded, text, query_vector)
-        return loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer)
+        reader = self._reader_or_injected() if read else None
+        return loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer,
+                                       reader)
+
+    def _reader_or_injected(self) -> WindowReader:
+        """The injected reader (calibration), else the configured one."""
+        reader = self._reader or self._answer_reader()
+        if reader is None:
+            raise ValueError("evidence(read=True) needs a reader: inject one or set "
+                             "answer.judge to 'reader'")
+        return reader
 
     def _chat_backend(self) -> ChatBackend:
         """The chat model, made from the settings once, when first needed."""
@@ -284,6 +314,9 @@ class Pipeline:
         Raises `EmptyIndexError` when nothing is indexed."""
         loaded = self._load()
         self._learned()  # a stale scorer artefact is reported now, not at the first question
+        reader = self._answer_reader()
+        if reader is not None:  # its model loads now, not at the first question
+            reader.logits("warm up", ["warm up"])
         self.embedder.embed(["warm up"])
         if loaded.generator is not None:
             loaded.generator.warm_up()

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.features import NAMES
-from rag.vocabulary import tokenize
+from rag.answer.reader import ReaderBars
 from rag.answer.scorer import ARTEFACT_VERSION, QUESTION_EXTRA, fitted_with
+from rag.vocabulary import tokenize
 
 
 class FakeEmbedder:
@@ -80,3 +81,20 @@ def write_artefact(path: Path, answered: float = 0.9, relevant: float = 0.1) -> 
         "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]},
         "bars": {"answered": answered, "relevant": relevant}}))
     return path
+
+
+class FakeReader:
+    """A deterministic reader: a window's logit is 10 x (share of the question's words
+    it holds) - 5, its confidence the logistic of that; bars set by the test."""
+
+    def __init__(self, answered: float = 0.9, close: float = 0.2, show_share: float = 0.5) -> None:
+        self.bars = ReaderBars(answered, close, show_share)
+        self.calls: list[tuple[str, int]] = []
+
+    def logits(self, question: str, texts: list[str]) -> np.ndarray:
+        self.calls.append((question, len(texts)))
+        q = set(tokenize(question))
+        return np.array([10.0 * len(q & set(tokenize(t))) / (len(q) or 1) - 5.0 for t in texts])
+
+    def confidence(self, logits: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=float)))

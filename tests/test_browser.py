@@ -317,6 +317,34 @@ def test_uncertain_answers_are_marked_apart_in_chat_and_widget(page, uncertain_s
     assert page.locator("#log img").count() == 0
 
 
+def test_the_chat_shows_the_start_of_each_new_answer(page, uncertain_site) -> None:  # type: ignore[no-untyped-def]
+    """After several answers the newest one's first line, its state heading, is in
+    view (the chat scrolls to an answer's start, not its end)."""
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.goto(uncertain_site + "/")
+    for n, question in enumerate(["Who drafted the policy directive?",
+                                  "How long did prosecutions take?",
+                                  "Who drafted the policy directive?"], start=1):
+        _ask_in_chat(page, question)
+        page.locator("#chat .message").filter(has_text="Sources").nth(n - 1).wait_for(
+            timeout=60_000)
+    heading = page.locator("#chat .message").filter(has_text="Sources").last.get_by_text(
+        "The documents may not answer this directly.")
+    page.wait_for_function("""() => {
+        const m = [...document.querySelectorAll('#chat .message')].pop();
+        let box = m.parentElement;
+        while (box && !(/(auto|scroll)/.test(getComputedStyle(box).overflowY)
+                        && box.scrollHeight > box.clientHeight)) box = box.parentElement;
+        if (!box) return false;
+        const top = m.getBoundingClientRect().top, b = box.getBoundingClientRect();
+        return top >= b.top - 1 && top < b.top + 40;
+    }""", timeout=20_000)
+    box = heading.first.bounding_box()
+    chat = page.locator("#chat").bounding_box()
+    assert box is not None and chat is not None
+    assert chat["y"] <= box["y"] <= chat["y"] + chat["height"], "the heading is out of view"
+
+
 def test_a_confident_answer_is_not_marked_uncertain(page, site) -> None:  # type: ignore[no-untyped-def]
     """The default bars: whatever the state, the widget's box class says it, and an
     answered box carries no uncertain heading."""

@@ -22,7 +22,8 @@ def _app(tmp: Path, corpus: Path | None, **serve: object) -> tuple[TestClient, P
 
     # A scorer whose states follow question-word coverage: the counts below are exact.
     settings = make_settings(tmp, serve=serve_groups(**serve),
-                             answer={"scorer_path": write_artefact(tmp / "scorer.json")})
+                             answer={"scorer_path": write_artefact(tmp / "scorer.json"),
+                                     "judge": "scorer"})
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     if corpus is not None:
         pipeline.ingest([corpus], progress=False)

@@ -1,4 +1,5 @@
-"""The three answer states, decided by the scorer artefact's calibrated confidence."""
+"""The three answer states as the previous learned scorer decides them (judge=scorer,
+the ablation); the reader's states are in test_reader.py."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from .fakes import FakeEmbedder, write_artefact
 
 @pytest.fixture
 def pipeline(tmp_path: Path, small_corpus: Path) -> Pipeline:
-    settings = make_settings(tmp_path, answer={"scorer_path": write_artefact(tmp_path / "s.json")})
+    settings = make_settings(tmp_path, answer={"scorer_path": write_artefact(tmp_path / "s.json"),
+                                                "judge": "scorer"})
     p = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     p.ingest([small_corpus], progress=False)
     return p
@@ -51,7 +53,8 @@ def test_nothing_close_is_not_covered(pipeline: Pipeline) -> None:
 
 def test_bars_can_be_overridden_in_settings(tmp_path: Path, small_corpus: Path) -> None:
     settings = make_settings(tmp_path, answer={
-        "scorer_path": write_artefact(tmp_path / "s.json"), "answered_bar": 0.0})
+        "scorer_path": write_artefact(tmp_path / "s.json"), "answered_bar": 0.0,
+        "judge": "scorer"})
     p = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     p.ingest([small_corpus], progress=False)
     assert p.ask("How many mooring permits were denied to fishermen last winter?").status \

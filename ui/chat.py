@@ -40,6 +40,28 @@ INTRO = ("### Ask the zero-tolerance report\n"
          "Questions the documents do not answer are marked *not covered*.")
 
 
+# After an answer arrives, scroll the chat so the answer's first line (its state
+# heading) is at the top of the view, not its last line: a long answer would otherwise
+# hide "The documents may not answer this directly" above the fold. (Gradio's own
+# autoscroll, which goes to the end, is off.)
+SHOW_ANSWER_START = """() => {
+  const log = document.querySelector('#chat');
+  if (!log) return;
+  const messages = log.querySelectorAll('.message');
+  const last = messages[messages.length - 1];
+  if (!last) return;
+  let box = last.parentElement;
+  while (box && box !== log.parentElement) {
+    const style = getComputedStyle(box);
+    if (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight) break;
+    box = box.parentElement;
+  }
+  if (!box || box === log.parentElement) return;
+  const offset = last.getBoundingClientRect().top - box.getBoundingClientRect().top;
+  box.scrollTop += offset - 8;
+}"""
+
+
 def _message_text(content: Any) -> str:
     if isinstance(content, list):
         return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
@@ -162,7 +184,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Answers", height=560, elem_id="chat",
                                      sanitize_html=True, feedback_options=("Like", "Dislike"),
-                                     buttons=["copy"])
+                                     buttons=["copy"], autoscroll=False)
                 box = gr.Textbox(label="Question", elem_id="question", lines=1,
                                  placeholder="Ask about the report and its coverage…",
                                  max_length=pipeline.settings.max_question_chars)
@@ -184,7 +206,8 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
         inputs = [box, chatbot, turns, answers, kinds]
         for trigger in (ask.click, box.submit):
             trigger(respond, inputs, outputs, concurrency_id="ask"
-                    ).then(_latest_draft, [answers], draft_panel)
+                    ).then(_latest_draft, [answers], draft_panel
+                           ).then(None, None, None, js=SHOW_ANSWER_START)
         # The index may have changed since the app started (an ingest): offer what it holds now.
         demo.load(offer_kinds, None, kinds)
         picker.change(show_context, [picker, chatbot, answers], context)

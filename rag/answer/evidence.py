@@ -3,19 +3,22 @@ their features, and their scores.
 
 `WindowScorer.windows` is where window scoring happens: every window of the question gets
 its feature row (`rag.answer.features`), and `rank_windows` orders them with the
-learned ranker (or, for training, by similarity alone). A new window scorer plugs in
-there; the states (`rag.answer.states`) only read the ordered `Evidence`.
+learned ranker (or, for training, by similarity alone). With a reader
+(`rag.answer.reader`), the ranker's best windows are shortlisted (`shortlist`) and read
+by it, and the reader's order and calibrated confidence are what the states
+(`rag.answer.states`) read; they only ever read the ordered `Evidence`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.answer.cite import Quotable
+from rag.answer.reader import WindowReader, window_text
 from rag.answer.features import WindowText, analyse, coverage, features
 from rag.answer.scorer import LearnedScorer, question_row
 from rag.answer.windows import CORES, DocSentences, Window, windows_around
@@ -29,12 +32,18 @@ from rag.vocabulary import common_words, terms_of
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class ScoredWindow:
+    """A window with the learned ranker's score `p` and, once the reader has read it,
+    the reader's logit and calibrated confidence."""
+
     window: Window
     quote: Quotable
     features: np.ndarray
     p: float
+    reader_logit: float | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Evidence:
     closest: float
     row: np.ndarray | None = None
     strength: float = 0.0
+    read: bool = False
 
 
 class WindowScorer:
@@ -66,10 +76,12 @@ class WindowScorer:
         self._common = common_words(s.doc.text for s in sentences.values())
 
     def evidence(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
-                 docs: dict[str, Document], scorer: LearnedScorer | None) -> Evidence:
+                 docs: dict[str, Document], scorer: LearnedScorer | None,
+                 reader: WindowReader | None = None) -> Evidence:
         """What the state is decided from. With `match_years`, only documents that
         mention every year the question names may answer. With no `scorer` (training)
-        the windows are ordered by similarity and `strength` is 0."""
+        the windows are ordered by similarity and `strength` is 0. With a `reader`, the
+        scorer's shortlist is read by it and ordered by its score."""
         asked = years_in(question) if self._settings.match_years else frozenset()
         if asked:
             ranked = [c for c in ranked
@@ -81,9 +93,25 @@ class WindowScorer:
         windows = self.windows(question, query_vector, ranked, docs, scorer)
         if scorer is None or not windows:
             return Evidence((), ranked, windows, closest)
+        if reader is not None:
+            read = self.read(question, windows, reader)
+            return Evidence((), ranked, read, closest, None, float(read[0].reader_logit or 0.0),
+                            read=True)
         best = windows[0]
         row = question_row(best.features, best.p)
         return Evidence((), ranked, windows, closest, row, scorer.answer_probability(row))
+
+    def read(self, question: str, windows: list[ScoredWindow], reader: WindowReader
+             ) -> list[ScoredWindow]:
+        """The ranker's shortlist read by the reader, best first by its score."""
+        short = shortlist(windows, self._settings.reader_shortlist)
+        texts = [window_text(self._sentences[s.window.doc_id], s.window) for s in short]
+        logits = reader.logits(question, texts)
+        conf = reader.confidence(logits)
+        read = [replace(s, reader_logit=float(z), confidence=float(c))
+                for s, z, c in zip(short, logits, conf, strict=True)]
+        read.sort(key=lambda s: (-(s.reader_logit or 0.0), -s.p, s.window.start))
+        return read
 
     def windows(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],
                 docs: dict[str, Document], scorer: LearnedScorer | None
@@ -158,6 +186,25 @@ def rank_windows(x: np.ndarray, scorer: LearnedScorer | None) -> np.ndarray:
     """Scores of window feature rows, higher first: the learned ranker's, or with no
     scorer (training) the windows' best similarity."""
     return scorer.rank(x) if scorer is not None else x[:, 1]
+
+
+def shortlist(windows: list[ScoredWindow], limit: int, per_sentence: int = 3
+              ) -> list[ScoredWindow]:
+    """The ranker's best `limit` windows, with at most `per_sentence` of those that
+    hold any one sentence: the reader's time goes to distinct passages, not to six
+    cuts around the same sentence."""
+    out: list[ScoredWindow] = []
+    held: dict[tuple[str, int], int] = {}
+    for s in windows:
+        w = s.window
+        if any(held.get((w.doc_id, i), 0) >= per_sentence for i in w.members):
+            continue
+        out.append(s)
+        for i in w.members:
+            held[(w.doc_id, i)] = held.get((w.doc_id, i), 0) + 1
+        if len(out) == limit:
+            break
+    return out
 
 
 def _around(w: Window, n: int) -> range:

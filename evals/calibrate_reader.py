@@ -1,0 +1,146 @@
+"""Calibrate the answer reader and fit its state bars, on the dev set and held-out
+SQuAD articles only.
+
+    python -m evals.calibrate_reader [--precision 0.90] [--per-article 100]
+
+Two sources, so that the bars hold beyond one corpus's score distribution:
+- the dev set (`evals/questions.jsonl`) over the project's documents;
+- the SQuAD 2.0 validation articles (`reader_data.VAL_ARTICLES`: held out from the
+  reader's training, never part of the external check), one index per article.
+Every question is asked through `Pipeline.evidence` (the answer path users get).
+For each: the reader's logit of its best window, and whether that window holds an
+expected answer (unanswerable questions: never). Then, frozen into the artefact's
+`reader.json`:
+- Platt scaling logit → P(right), fitted with both sources weighted equally;
+- `answered`: the lowest confidence at which the answers at or above it are right
+  at least `--precision` of the time in *each* source (the stricter of the two);
+- `close`: under it nothing is shown (not covered): the confidence that keeps
+  `--max-not-covered` of each source's answerable questions below it (the lower);
+- `show_share`: a further window is shown when its confidence is at least this
+  share of the best's (a fixed product choice, 0.5, not fitted).
+No other question set is read here (evals/README.md, the protocol).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag import Pipeline, Settings
+from rag.answer.reader import DEFAULT_READER, META_FILE, Reader
+from rag.answer.scorer import LearnedScorer
+from rag.question.guard import looks_like_injection
+
+from .questions import EvalQuestion, load_questions
+from .reader_data import VAL_ARTICLES, fold
+from .reader_eval import write_card
+from .squad_check import articles, indexed
+from .train_scorer import SHARED
+
+SHOW_SHARE = 0.5
+
+
+def _rows(pipeline: Pipeline, questions: list[EvalQuestion], desc: str
+          ) -> list[tuple[float, float, bool]]:
+    """(best window's reader logit, is it right, is the question answerable)."""
+    out = []
+    scorer = LearnedScorer.from_settings(pipeline.settings.answer)
+    for q in tqdm(questions, desc=desc, unit="q"):
+        ev = pipeline.evidence(q.question, scorer, read=True)
+        if not ev.windows:
+            out.append((-30.0, 0.0, q.answerable))
+            continue
+        best = ev.windows[0]
+        right = q.answerable and any(fold(e) in fold(best.quote.printed) for e in q.expect)
+        out.append((float(best.reader_logit or 0.0), float(right), q.answerable))
+    return out
+
+
+def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100
+          ) -> tuple[float, float]:
+    """Weighted logistic fit of y on z (Newton's method): returns (a, b)."""
+    x = np.stack([z, np.ones_like(z)], axis=1)
+    theta = np.array([1.0, 0.0])
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-np.clip(x @ theta, -30, 30)))
+        grad = x.T @ (w * (p - y)) + 1e-6 * theta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return float(theta[0]), float(theta[1])
+
+
+def answered_bar(conf: np.ndarray, right: np.ndarray, precision: float, min_n: int) -> float:
+    """The lowest confidence at which the answers at or above it (at least `min_n`)
+    are right at least `precision` of the time; 1.0 when none is."""
+    ok = [t for t in sorted(set(conf.tolist()))
+          if (conf >= t).sum() >= min_n and right[conf >= t].mean() >= precision]
+    return float(min(ok, default=1.0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, default=Path("evals/questions.jsonl"))
+    parser.add_argument("--reader", type=Path, default=DEFAULT_READER)
+    parser.add_argument("--precision", type=float, default=0.90)
+    parser.add_argument("--max-not-covered", type=float, default=0.03)
+    parser.add_argument("--per-article", type=int, default=100)
+    args = parser.parse_args(argv)
+    reader = Reader(args.reader, need_calibration=False)
+    settings = Settings(answer={"reader_path": args.reader})  # type: ignore[arg-type]
+    sources: dict[str, list[tuple[float, float, bool]]] = {}
+    with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as tmp:
+        pipeline = Pipeline(settings.model_copy(update={"data_dir": Path(tmp)}), reader=reader)
+        pipeline.ingest([Path("corpus"), SHARED], progress=False)
+        dev = [q for q in load_questions(args.questions) if not looks_like_injection(q.question)]
+        sources["dev"] = _rows(pipeline, dev, "dev")
+    sources["squad-val"] = []
+    for art, pipeline in indexed(settings, articles(VAL_ARTICLES, args.per_article),
+                                 reader=reader):
+        sources["squad-val"] += _rows(pipeline, art.questions, art.doc_id)
+    z = np.concatenate([np.array([r[0] for r in rows]) for rows in sources.values()])
+    y = np.concatenate([np.array([r[1] for r in rows]) for rows in sources.values()])
+    w = np.concatenate([np.full(len(rows), 1.0 / len(rows)) for rows in sources.values()])
+    a, b = platt(z, y, w * len(z) / len(sources))
+    conf = {name: 1 / (1 + np.exp(-(a * np.array([r[0] for r in rows]) + b)))
+            for name, rows in sources.items()}
+    right = {name: np.array([r[1] for r in rows]) for name, rows in sources.items()}
+    answerable = {name: np.array([r[2] for r in rows]) for name, rows in sources.items()}
+    answered = max(answered_bar(conf[n], right[n], args.precision, min_n=10) for n in sources)
+    close = min(float(np.quantile(conf[n][answerable[n]], args.max_not_covered))
+                for n in sources)
+    per_source = {}
+    for n in sources:
+        kept = conf[n] >= answered
+        per_source[n] = {
+            "questions": len(conf[n]), "answerable": int(answerable[n].sum()),
+            "top_window_right": float(right[n][answerable[n]].mean()),
+            "answered": int(kept.sum()),
+            "answered_precision": float(right[n][kept].mean()) if kept.any() else None,
+            "answered_coverage": float((kept & (right[n] == 1)).sum() / answerable[n].sum()),
+            "not_covered_answerable": float((conf[n][answerable[n]] < close).mean()),
+            "not_covered_unanswerable": float((conf[n][~answerable[n]] < close).mean())
+            if (~answerable[n]).any() else None}
+    meta_path = args.reader / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["calibration"] = {"a": a, "b": b, "fitted_on": f"{args.questions} and SQuAD 2.0 "
+                           f"articles {', '.join(sorted(VAL_ARTICLES))} (equal weight)"}
+    meta["bars"] = {"answered": answered, "close": close, "show_share": SHOW_SHARE}
+    meta["calibrated_on"] = {"precision_target": args.precision,
+                             "max_not_covered": args.max_not_covered, "sources": per_source}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_card(args.reader)
+    print(json.dumps({"calibration": meta["calibration"], "bars": meta["bars"],
+                      **meta["calibrated_on"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
