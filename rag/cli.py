@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .config import Settings
+from .desk import cli as desk_cli
 from .errors import (
     ConfigError,
     EmptyIndexError,
@@ -45,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
                      help="search only documents of this kind (report, news, "
                      "executive-order, fact-sheet...); repeat for several")
-    sub.add_parser("sources", help="list the ingested documents")
+    desk_cli.add_parser(sub)  # `rag sources` and its sub-commands (rag/desk/cli.py)
     corpus = sub.add_parser("corpus", help="manage the documents the manifest lists")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
     fetch = corpus_sub.add_parser("fetch", help="download listed documents that are not local")
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
             print(render_answer(answer))
         return 0
     if args.command == "sources":
+        if args.sources_command:
+            return desk_cli.run(args, pipeline)
         print(render_sources(pipeline.sources()))
         return 0
     if args.command == "models":

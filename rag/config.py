@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -216,6 +217,21 @@ class ServeSettings(BaseModel):
         "latency, cache hit, answer status); unset: no access log")
     access_log_questions: bool = Field(
         False, description="also write the question text into the access log")
+    editor_tokens: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="editors allowed to change the sources, each `label:sha256:HEX` (the "
+        "sha256 of the token, never the token itself; `rag sources token LABEL` makes one); "
+        "empty: editing is off")
+
+    @field_validator("editor_tokens")
+    @classmethod
+    def _token_hashes(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[\w .@-]{1,40}:sha256:[0-9a-f]{64}", entry):
+                raise ValueError("each editor token entry is `label:sha256:HEX` (64 hex "
+                                 "digits, the token's sha256); make one with `rag sources "
+                                 "token LABEL`")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -227,6 +243,35 @@ class ServeSettings(BaseModel):
                 raise ValueError(f"{entry!r} is not an address or network (e.g. 127.0.0.1 "
                                  "or 10.0.0.0/8)") from exc
         return value
+
+
+class EditorSettings(BaseModel):
+    """The sources desk (`/sources`, `/api/sources/...`, `rag sources add|remove|edit`)."""
+
+    max_upload_mb: int = Field(100, ge=1, le=4096, description="larger uploads (and "
+                               "fetched documents) are refused before being read whole")
+    max_pages: int = Field(2000, ge=1, le=100_000, description="PDFs with more pages "
+                           "are refused before their text is extracted")
+    read_seconds: float = Field(300.0, ge=1.0, le=3600.0, description="reading one file "
+                                "(in a separate process) is stopped after this long")
+    read_memory_mb: int = Field(2048, ge=128, le=65536, description="address-space limit "
+                                "of the process reading one file")
+    fetch_timeout: float = Field(20.0, gt=0.0, le=600.0, description="seconds to connect "
+                                 "and between bytes when fetching a URL; also a whole-fetch "
+                                 "limit of four times this")
+    fetch_redirects: int = Field(5, ge=0, le=20, description="redirects followed at most "
+                                 "(each one re-checked)")
+    allow_private_urls: bool = Field(
+        False, description="let URL fetches reach loopback, private and link-local "
+        "addresses (tests and closed networks only: it opens server-side request forgery)")
+    public_listing: bool = Field(True, description="anyone may see the sources list "
+                                 "(/sources, GET /api/sources/documents); false: editors only")
+    session_hours: float = Field(12.0, gt=0.0, le=720.0,
+                                 description="an editor's login lasts this long")
+    jobs_kept: int = Field(200, ge=10, le=100_000,
+                           description="finished jobs remembered for the page, newest kept")
+    queue_size: int = Field(100, ge=1, le=10_000,
+                            description="jobs waiting at most; more are refused (503)")
 
 
 class CacheSettings(BaseModel):
@@ -268,6 +313,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     llm: LLMSettings = LLMSettings()
     cache: CacheSettings = CacheSettings()
+    editor: EditorSettings = EditorSettings()
 
     @property
     def manifest_path(self) -> Path:
@@ -281,6 +327,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.llm.models_dir or Path(self.data_dir) / "models"
+
+    @property
+    def desk_dir(self) -> Path:
+        """The sources desk's files, manifest and audit log."""
+        return Path(self.data_dir) / "desk"
 
     @property
     def feedback_path(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import Evidence, ExtractiveAnswerer
+from .desk.provenance import desk_files, with_desk
 from .cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
 from .chunk import chunk_document
 from .confirm import confirm
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
     from .langchain import NewsroomQA
 
 log = logging.getLogger(__name__)
+
+# Told (stage, done, total) as documents are chunked, embedded and indexed.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -107,8 +112,8 @@ class Pipeline:
         Raises `IndexMismatchError` (settings differ, no rebuild asked) and
         `IngestBusyError` (another ingest holds the data directory).
         """
-        default = [self.settings.corpus_dir] + (
-            [self.settings.sources_dir] if self.settings.sources_dir.is_dir() else [])
+        default = [self.settings.corpus_dir] + [
+            d for d in (self.settings.sources_dir, desk_files(self.settings)) if d.is_dir()]
         with ingest_lock(Path(self.settings.data_dir)):
             return self._ingest(list(paths or default), rebuild, on_mismatch, progress)
 
@@ -127,7 +132,8 @@ class Pipeline:
             report.rebuilt = True
         else:
             self.store.open(create=True)
-        manifest = load_manifest(self.settings.manifest_path)
+        # Documents added or edited on the sources desk keep their metadata on a rebuild.
+        manifest = with_desk(load_manifest(self.settings.manifest_path), self.settings)
         files, report.failed = discover(paths)
         todo = self._read(files, manifest, report, progress)
         self._write(todo, report, progress)
@@ -167,19 +173,24 @@ class Pipeline:
         return todo
 
     def _write(self, todo: list[tuple[Document, list[Chunk], bool]], report: IngestReport,
-               progress: bool) -> None:
+               progress: bool, on_progress: Progress | None = None) -> None:
         """Embed the chunks and sentences of several documents in one pass, then
         store each document. A sentence repeated (the overlap between chunks, or
         the same words twice) is embedded once, and the texts are sorted by length
         so that a batch holds texts of similar length (less padding)."""
         groups = [self._texts(group) for group in _groups(todo, _GROUP_TEXTS)]
         total = sum(len(texts) for _, texts, _ in groups)
+        tell = on_progress or (lambda stage, done, total: None)
         with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
+            def embedded(n: int) -> None:
+                bar.update(n)
+                tell("embedding", bar.n, total)
             for group, texts, rows in groups:
                 vectors = _embed_sorted(self.embedder, texts,
-                                        self.settings.embedding.batch_size * 8, bar.update)
+                                        self.settings.embedding.batch_size * 8, embedded)
                 for (doc, chunks, existed), (chunk_rows, sentence_rows) in zip(group, rows,
                                                                                strict=True):
+                    tell("indexing", len(report.added) + len(report.updated), len(todo))
                     self.store.replace_document(doc, chunks, vectors[chunk_rows],
                                                 vectors[sentence_rows])
                     (report.updated if existed else report.added).append(doc.doc_id)
@@ -203,6 +214,57 @@ class Pipeline:
         if self.settings.embedding.with_title:
             return f"{doc.info.title}\n{chunk.text}"
         return chunk.text
+
+    # -- the sources desk (rag/desk): documents read elsewhere, committed whole ------
+
+    def add_documents(self, docs: Sequence[Document], *, force: bool = False,
+                      on_progress: Progress | None = None) -> IngestReport:
+        """Index documents already read (the desk reads uploads in a sandbox) the way
+        `ingest` does: chunked, embedded, each one stored whole (readers switch to
+        it when its record is written, and a crash before leaves the previous
+        version answering). Unchanged documents are skipped unless `force` (a
+        metadata edit). `on_progress(stage, done, total)` hears "chunking",
+        "embedding" and "indexing". Raises `IngestBusyError` and `IndexMismatchError`."""
+        started = time.perf_counter()
+        report = IngestReport()
+        tell = on_progress or (lambda stage, done, total: None)
+        with ingest_lock(Path(self.settings.data_dir)):
+            self.store.open(create=True)
+            todo = []
+            for i, doc in enumerate(docs):
+                tell("chunking", i, len(docs))
+                stored = self.store.stored_hash(doc.doc_id)
+                if stored == doc.content_hash and not force:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                todo.append((doc, chunk_document(doc, self.settings.chunking),
+                             stored is not None))
+            self._write(todo, report, False, on_progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def remove_documents(self, doc_ids: Sequence[str]) -> list[str]:
+        """Remove documents from the index; answers (and the answer cache, keyed by
+        the index revision) drop them at once. Returns the ids that were indexed.
+        Raises `IngestBusyError` when another ingest holds the data directory."""
+        with ingest_lock(Path(self.settings.data_dir)):
+            self.store.open(create=False)
+            if not self.store.is_open:
+                return []
+            present = [d for d in doc_ids if self.store.stored_hash(d) is not None]
+            for doc_id in present:
+                self.store.remove_document(doc_id)
+            return present
+
+    def inventory(self) -> list[tuple[Document, int]]:
+        """Every indexed document as answers see it now, with its number of passages,
+        sorted by id; empty when nothing is indexed."""
+        try:
+            loaded = self._load()
+        except EmptyIndexError:
+            return []
+        counts = Counter(c.doc_id for c in loaded.retriever.chunks.values())
+        return [(loaded.docs[d], counts[d]) for d in sorted(loaded.docs)]
 
     # -- read side -----------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from .embed import make_embed_router
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, RateLimitMiddleware
 from .metrics import CONTENT_TYPE, AppMetrics, MetricsMiddleware
+from .sources import CSP as SOURCES_CSP
+from .sources import mount_sources
 
 
 def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
@@ -40,6 +42,8 @@ def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
             response.headers["Content-Security-Policy"] = (
                 f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                 f"img-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}")
+        elif path == "/sources":
+            response.headers["Content-Security-Policy"] = SOURCES_CSP
         elif path not in ("/embed.js", "/embed-app.js") and not path.startswith("/api/"):
             response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
         return response
@@ -81,6 +85,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
                       methods=["GET"], include_in_schema=False)
     app.include_router(make_router(pipeline, feedback))
     app.include_router(make_embed_router(settings.max_question_chars))
+    mount_sources(app, pipeline)  # the sources desk: /sources and /api/sources/...
     blocks = build_chat(pipeline, feedback, limits, metrics)
     return gr.mount_gradio_app(app, blocks, path="/", theme=theme(), css=CSS, ssr_mode=False,
                                footer_links=[], show_error=True,

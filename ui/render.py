@@ -12,7 +12,9 @@ import html
 import re
 from urllib.parse import quote
 
+from rag import Settings
 from rag.answer import UNCERTAIN_TITLE
+from rag.desk.provenance import DeskManifest
 from rag.types import Answer, Citation, Document
 
 NOT_COVERED_TITLE = "Not covered by these documents."
@@ -91,8 +93,19 @@ def citation_label(c: Citation) -> str:
     return f"[{c.n}] “{start}” ({where or c.title[:40]})"
 
 
-def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
-    """The cited passage in its surrounding paragraphs, the quote highlighted.
+def desk_note(settings: Settings, doc_id: str) -> str | None:
+    """Where a document added on the sources desk came from ("uploaded by alice on
+    2026-12-02, sha256 1a2b…"), or None for other documents."""
+    record = DeskManifest(settings.desk_dir).get(doc_id)
+    if record is None or record.origin == "manifest":
+        return None
+    return f"{record.note()}, sha256 {record.content_hash[:12]}…"
+
+
+def context_html(doc: Document, c: Citation, paragraphs: int = 1,
+                 note: str | None = None) -> str:
+    """The cited passage in its surrounding paragraphs, the quote highlighted;
+    `note` (the desk's provenance line) is shown under the source when given.
 
     The highlight is placed at the cited offsets of the stored text, so what is
     marked is by construction the text that was quoted.
@@ -116,4 +129,6 @@ def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
     where = ", ".join(x for x in (c.publisher, c.date, f"page {c.page}" if c.page else "") if x)
     return (f'<div class="passage"><div class="passage-head"><strong>[{c.n}] '
             f"{html.escape(c.title)}</strong><br><small>{html.escape(where)} · characters "
-            f"{c.start}–{c.end} · {origin}</small></div><p>{body}</p></div>")
+            f"{c.start}–{c.end} · {origin}</small>"
+            + (f'<br><small class="provenance">{html.escape(note)}</small>' if note else "")
+            + f"</div><p>{body}</p></div>")
