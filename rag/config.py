@@ -261,9 +261,21 @@ class EditorSettings(BaseModel):
                                  "limit of four times this")
     fetch_redirects: int = Field(5, ge=0, le=20, description="redirects followed at most "
                                  "(each one re-checked)")
-    allow_private_urls: bool = Field(
-        False, description="let URL fetches reach loopback, private and link-local "
-        "addresses (tests and closed networks only: it opens server-side request forgery)")
+    fetch_allow: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="networks (e.g. 10.1.2.0/24) URL fetches may reach although they are "
+        "not public (an intranet CMS); empty: public addresses only. Each entry opens "
+        "server-side request forgery towards it: keep it narrow")
+    @field_validator("fetch_allow")
+    @classmethod
+    def _allowed_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network") from exc
+        return value
+
     public_listing: bool = Field(True, description="anyone may see the sources list "
                                  "(/sources, GET /api/sources/documents); false: editors only")
     session_hours: float = Field(12.0, gt=0.0, le=720.0,

@@ -162,6 +162,7 @@ class Desk:
                 name: str, replacing: str | None = None, source_url: str | None = None) -> str:
         """Store `doc` (read from `file`) as a new document or a new version of
         `replacing`, with its provenance; returns the result line."""
+        job.content_hash = doc.content_hash
         indexed = {d.doc_id: d for d, _ in self.pipeline.inventory()}
         _refuse_duplicate(doc, indexed, name, replacing)
         if replacing is not None:
@@ -172,7 +173,7 @@ class Desk:
             base = replace(doc.info, doc_id=doc_id, url=source_url)
         stored = self.manifest.files / f"{doc_id}-{doc.content_hash[:12]}{file.suffix}"
         info = meta.apply(replace(base, path=str(stored)))
-        job.doc_id, job.content_hash = doc_id, doc.content_hash
+        job.doc_id = doc_id
         stored.parent.mkdir(parents=True, exist_ok=True)
         os.replace(file, stored)
         record = Provenance(info=info, origin=origin, added_by=job.editor, added_at=_now(),

@@ -6,7 +6,8 @@ reserved, IPv4-mapped IPv6 included), and the connection goes to the address tha
 was checked (a second lookup could answer otherwise: DNS rebinding). Redirects are
 followed by hand, each hop checked the same way. A connect/read timeout, a
 whole-fetch deadline and a size cap bound the cost; no proxy from the environment
-is used. `allow_private_urls` lifts the address check (tests on loopback).
+is used. `fetch_allow` lists networks let through all the same (an intranet CMS;
+the tests' own loopback server).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ipaddress
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -41,15 +42,17 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
-def refusal(address: str, allow_private: bool) -> str | None:
-    """Why `address` may not be fetched from, or None when it may."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+def refusal(address: str, allowed: Sequence[str] = ()) -> str | None:
+    """Why `address` may not be fetched from, or None when it may (a public address,
+    or one inside the `allowed` networks)."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     for flag, what in (("is_unspecified", "unspecified"), ("is_multicast", "multicast")):
         if getattr(ip, flag):
             return what
-    if allow_private:
+    if any(ip in ipaddress.ip_network(n.strip(), strict=False) for n in allowed):
         return None
     for flag, what in (("is_loopback", "loopback"), ("is_link_local", "link-local"),
                        ("is_private", "private"), ("is_reserved", "reserved")):
@@ -103,11 +106,11 @@ def check_url(url: str, cfg: EditorSettings, resolver: Resolver) -> tuple[str, i
         raise UploadError(f"{url[:200]}: not a valid port") from exc
     addresses = resolver(parts.hostname, port)
     for address in addresses:
-        why = refusal(address, cfg.allow_private_urls)
+        why = refusal(address, cfg.fetch_allow)
         if why:
             raise UploadError(f"{url[:200]}: {parts.hostname} is {address}, a {why} address; "
                               "only public addresses are fetched (server-side request "
-                              "forgery)", status=403 if why != "not a public address" else 400)
+                              "forgery)", status=403)
     if not addresses:
         raise UploadError(f"{url[:200]}: {parts.hostname} has no address")
     return parts.hostname, port, addresses[0]
