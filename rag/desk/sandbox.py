@@ -37,7 +37,9 @@ def _pages(path: Path) -> int:
 
     from pypdf import PdfReader
 
-    return len(PdfReader(io.BytesIO(path.read_bytes())).pages)
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    # An encrypted PDF cannot be counted; `load_document` refuses it by name.
+    return 0 if reader.is_encrypted else len(reader.pages)
 
 
 def _read(path: Path, max_bytes: int, max_pages: int) -> dict[str, object]:
@@ -48,7 +50,12 @@ def _read(path: Path, max_bytes: int, max_pages: int) -> dict[str, object]:
     try:
         if path.suffix.lower() == ".pdf" and path.stat().st_size <= max_bytes \
                 and path.read_bytes()[:1024].lstrip().startswith(b"%PDF-"):
-            pages = _pages(path)
+            try:
+                pages = _pages(path)
+            except MemoryError:
+                raise
+            except Exception as exc:  # pypdf raises many kinds on a damaged file
+                return {"error": f"not a readable PDF ({str(exc)[:200]})"}
             if pages > max_pages:
                 return {"error": f"{pages} pages is over the limit of {max_pages} "
                         "(RAG_EDITOR__MAX_PAGES); split the PDF or raise the limit"}
