@@ -170,7 +170,9 @@ class Desk:
             doc_id = replacing
         else:
             doc_id = self._new_id(safe_stem(name.split("?", 1)[0]), indexed)
-            base = replace(doc.info, doc_id=doc_id, url=source_url)
+            # A file that names no title of its own is titled after the client's name.
+            title = doc.info.title if doc.info.title != file.stem else _display_name(name)
+            base = replace(doc.info, doc_id=doc_id, url=source_url, title=title)
         stored = self.manifest.files / f"{doc_id}-{doc.content_hash[:12]}{file.suffix}"
         info = meta.apply(replace(base, path=str(stored)))
         job.doc_id = doc_id
@@ -292,6 +294,13 @@ def _row(doc: Document, chunks: int, record: Provenance | None) -> dict[str, Any
             "content_hash": doc.content_hash, "origin": origin, "added_at": added,
             "added_by": by, "provenance": record.note() if record else None,
             "desk": record is not None and record.origin != "manifest"}
+
+
+def _display_name(name: str) -> str:
+    """The title a name gives: "Marina Works 2026" for ".../Marina Works 2026.pdf" or a URL's last segment."""
+    base = name.split("?", 1)[0].rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    return " ".join(stem.replace("_", " ").split())[:200] or "Untitled"
 
 
 def _file_time(path: str | None) -> str | None:
