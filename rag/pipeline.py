@@ -181,6 +181,7 @@ class Pipeline:
         groups = [self._texts(group) for group in _groups(todo, _GROUP_TEXTS)]
         total = sum(len(texts) for _, texts, _ in groups)
         tell = on_progress or (lambda stage, done, total: None)
+        tell("embedding", 0, total)
         with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
             def embedded(n: int) -> None:
                 bar.update(n)

@@ -90,6 +90,12 @@ def web_server(routes: dict[str, Handler], host: str = "127.0.0.1") -> Iterator[
                 return
             handler(self)
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the fetcher hung up on purpose (a timeout, a size cap)
+
         def log_message(self, *args: Any) -> None:
             pass
 

@@ -10,6 +10,7 @@ document field with `textContent` (static/sources.js), never as HTML.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from rag.desk.service import Desk, Meta
 from rag.desk.uploads import check_name, receive, staged_path, too_large
 from rag.manifest import KINDS
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 COOKIE = "rag_editor"
 # The page: our own script and style only, never framed.
@@ -102,7 +104,11 @@ def mount_sources(app: FastAPI, pipeline: Pipeline) -> Desk:
     """Add the page and `/api/sources/...` to `app`; start the desk (finishing what a
     killed job left). Returns the desk."""
     desk = Desk(pipeline)
-    desk.recover()
+    try:
+        for note in desk.recover():
+            log.warning("sources desk: %s", note)
+    except RagError as exc:  # e.g. an index built with other settings: asking reports it
+        log.warning("sources desk: could not check for unfinished jobs (%s)", exc)
     access = Access(pipeline)
     app.add_exception_handler(RagError, _desk_error)
     app.include_router(_page_router())
