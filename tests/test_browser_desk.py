@@ -122,3 +122,34 @@ def test_a_visitor_gets_no_editing_control_and_no_editing_rights(page, desk_site
         return out;
     }""")
     assert statuses == [401] * 6
+
+
+def test_markup_in_an_uploaded_page_and_its_name_stays_inert(page, desk_site: str  # noqa: F811
+                                                            ) -> None:
+    import httpx
+
+    html = ('<html><head><title>Pier <img src=x onerror="window.__xss=1"> notice</title>'
+            '<script>window.__xss = 2</script></head><body><article><p>The pier will close '
+            'for repairs on Friday, the harbor master announced after the storm.</p>'
+            '<p onmouseover="window.__xss=3">Boats must moor at the east dock until the '
+            'repairs end.</p></article></body></html>')
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    name = '<img src=x onerror="window.__xss=4">.html'
+    job = httpx.post(f"{desk_site}/api/sources/files", params={"name": name},
+                     content=html.encode(), headers=auth, timeout=60).json()
+    for _ in range(600):
+        job = httpx.get(f"{desk_site}/api/sources/jobs/{job['id']}", headers=auth).json()
+        if job["status"] in ("done", "failed"):
+            break
+        page.wait_for_timeout(200)
+    assert job["status"] == "done", job["error"]
+    page.goto(desk_site + "/sources")
+    row = page.locator(f"#docs tr[data-doc-id='{job['doc_id']}']")
+    row.wait_for(timeout=20_000)
+    assert "<img" in row.locator("strong").inner_text()  # shown as text
+    text = _answer(page, "When will the pier close for repairs?")
+    assert "The pier will close for repairs on Friday" in text
+    page.locator("#citations label").first.click()
+    page.locator("#context mark.quote").wait_for(timeout=20_000)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#docs img, #chat img, #context img").count() == 0

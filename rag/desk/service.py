@@ -283,6 +283,8 @@ def _refuse_duplicate(doc: Document, indexed: dict[str, Document], name: str,
 
 def _row(doc: Document, chunks: int, record: Provenance | None) -> dict[str, Any]:
     info = doc.info
+    added: str | None
+    by: str | None
     if record is not None and record.origin != "manifest":
         origin, added, by = record.origin, record.added_at, record.added_by
     else:
