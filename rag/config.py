@@ -300,8 +300,10 @@ class CacheSettings(BaseModel):
 class Settings(BaseSettings):
     """All settings of the project. Build with `Settings()`; pass it down."""
 
+    # Errors name the setting and the reason but never echo its value: an editor-token
+    # entry holding a token by mistake must not end up in a log.
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", hide_input_in_errors=True
     )
 
     data_dir: Path = Field(Path("data"), description="where the Chroma index lives (and "

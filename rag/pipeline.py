@@ -15,11 +15,11 @@ import numpy as np
 from tqdm import tqdm
 
 from .answer import Evidence, ExtractiveAnswerer
-from .desk.provenance import desk_files, with_desk
 from .cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
 from .chunk import chunk_document
 from .confirm import confirm
 from .config import Settings
+from .desk.provenance import desk_files, with_desk
 from .embed import Embedder, make_embedder
 from .errors import EmptyIndexError, IndexMismatchError, LoadError, QuestionError
 from .followup import is_follow_up, last_user_question, rewrite

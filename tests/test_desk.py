@@ -307,3 +307,13 @@ def test_cli_adds_edits_and_removes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     from rag.desk.auth import Editors
     assert Editors([entry]).who(token) == "dana" and token not in entry
     json.dumps(desk.audit.entries())
+
+
+def test_a_plain_token_in_the_settings_is_refused_without_being_echoed() -> None:
+    from pydantic import ValidationError
+
+    from rag import Settings
+
+    with pytest.raises(ValidationError) as err:
+        Settings(serve={"editor_tokens": ["alice:my-secret-token"]})  # type: ignore[arg-type]
+    assert "label:sha256:HEX" in str(err.value) and "my-secret-token" not in str(err.value)
