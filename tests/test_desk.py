@@ -317,3 +317,50 @@ def test_a_plain_token_in_the_settings_is_refused_without_being_echoed() -> None
     with pytest.raises(ValidationError) as err:
         Settings(serve={"editor_tokens": ["alice:my-secret-token"]})  # type: ignore[arg-type]
     assert "label:sha256:HEX" in str(err.value) and "my-secret-token" not in str(err.value)
+
+
+def test_the_chat_answers_from_the_previous_index_until_the_job_commits(desk, tmp_path: Path
+                                                                        ) -> None:
+    import threading
+
+    add_text(desk, tmp_path)
+    before = desk.pipeline.ask(HARBOR_Q, use_cache=False).to_dict()["citations"]
+    inner, entered, release = desk.pipeline.embedder, threading.Event(), threading.Event()
+
+    class Held:
+        name = inner.name
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            if len(texts) > 1:  # the job's document, not a question
+                entered.set()
+                release.wait(60)
+            return inner.embed(texts)
+    desk.pipeline.embedder = Held()  # type: ignore[assignment]
+    new = tmp_path / "v2.txt"
+    new.write_text(HARBOR.replace("42", "57"), encoding="utf-8")
+    job = desk.replace("harbor", stage(desk, new), "bob")
+    assert entered.wait(120)
+    assert job.status == "running" and job.stage == "embedding"
+    assert desk.pipeline.ask(HARBOR_Q, use_cache=False).to_dict()["citations"] == before
+    release.set()
+    assert run(desk, job).status == "done"
+    quotes = [c.quote for c in desk.pipeline.ask(HARBOR_Q).citations if c.doc_id == "harbor"]
+    assert quotes and "57" in quotes[0]
+
+
+def test_a_job_waits_for_one_running_in_another_process(desk, tmp_path: Path) -> None:
+    """The desk lock is a file lock: a job of `rag sources` in another process holding
+    it makes the app's job wait rather than interleave."""
+    import fcntl
+
+    lock = desk.pipeline.settings.desk_dir / "desk.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as other:  # another open file: as another process would hold it
+        fcntl.flock(other, fcntl.LOCK_EX)
+        src = tmp_path / "harbor.txt"
+        src.write_text(HARBOR, encoding="utf-8")
+        job = desk.add_file(stage(desk, src), "alice")
+        time.sleep(1.0)
+        assert job.status == "running" and job.stage == "queued"  # waiting for the lock
+        fcntl.flock(other, fcntl.LOCK_UN)
+    assert run(desk, job).status == "done"
