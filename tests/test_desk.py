@@ -364,3 +364,13 @@ def test_a_job_waits_for_one_running_in_another_process(desk, tmp_path: Path) ->
         assert job.status == "running" and job.stage == "queued"  # waiting for the lock
         fcntl.flock(other, fcntl.LOCK_UN)
     assert run(desk, job).status == "done"
+
+
+def test_recover_clears_stale_staged_uploads_only(desk) -> None:
+    old, fresh = desk.staging / "old", desk.staging / "fresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "a.txt").write_text("x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    desk.recover()
+    assert not old.exists() and fresh.exists()  # a fresh one may be arriving elsewhere

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,7 @@ from rag.desk.auth import Editors, Sessions
 from rag.desk.errors import (AccessError, DeskBusyError, DuplicateError, UnknownDocument,
                              UploadError)
 from rag.desk.service import Desk, Meta
-from rag.desk.uploads import check_name, receive, staged_path, too_large
+from rag.desk.uploads import Staged, check_name, receive, staged_path, too_large
 from rag.manifest import KINDS
 
 log = logging.getLogger(__name__)
@@ -166,7 +169,8 @@ def _api_router(desk: Desk, access: Access) -> APIRouter:
         editor = access.editor(request)
         meta = MetaIn(title=title, publisher=publisher, date=date, kind=kind).meta()
         staged = await _receive(request, desk, name)
-        return desk.add_file(staged, editor, meta).to_json()
+        with _unstaged_on_refusal(staged):
+            return desk.add_file(staged, editor, meta).to_json()
 
     @router.put("/documents/{doc_id}/file", status_code=202)
     async def replace_file(doc_id: str, request: Request,
@@ -174,7 +178,8 @@ def _api_router(desk: Desk, access: Access) -> APIRouter:
         """Replace a desk document with a new version (raw bytes as the body)."""
         editor = access.editor(request)
         staged = await _receive(request, desk, name)
-        return desk.replace(doc_id, staged, editor).to_json()
+        with _unstaged_on_refusal(staged):
+            return desk.replace(doc_id, staged, editor).to_json()
 
     @router.post("/urls", status_code=202)
     def add_url(body: UrlIn, request: Request) -> dict[str, Any]:
@@ -234,7 +239,17 @@ def _same_origin(request: Request) -> None:
         raise AccessError("login from another site refused", 403)
 
 
-async def _receive(request: Request, desk: Desk, name: str) -> Any:
+@contextmanager
+def _unstaged_on_refusal(staged: Staged) -> Iterator[None]:
+    """Delete a staged upload when its job is refused (a full queue)."""
+    try:
+        yield
+    except RagError:
+        shutil.rmtree(staged.path.parent, ignore_errors=True)
+        raise
+
+
+async def _receive(request: Request, desk: Desk, name: str) -> Staged:
     """Stream the body to the staging folder; an oversized one is refused by its
     Content-Length before a byte is read, or as soon as it passes the limit."""
     suffix = check_name(name)

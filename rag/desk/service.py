@@ -17,6 +17,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -257,7 +258,7 @@ class Desk:
             if not held:
                 return []
             indexed = {d.doc_id: d.content_hash for d, _ in self.pipeline.inventory()}
-            shutil.rmtree(self.staging, ignore_errors=True)
+            _clear_staging(self.staging)
             return self.manifest.reconcile(indexed)
 
     def documents(self) -> list[dict[str, Any]]:
@@ -269,6 +270,15 @@ class Desk:
 
     def provenance(self, doc_id: str) -> Provenance | None:
         return self.manifest.get(doc_id)
+
+
+def _clear_staging(folder: Path, older_than: float = 3600.0) -> None:
+    """Remove uploads staged by jobs that never ran (a killed process); a recent one
+    may be arriving in another process, so it is left alone."""
+    cutoff = time.time() - older_than
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        if entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _refuse_duplicate(doc: Document, indexed: dict[str, Document], name: str,
