@@ -17,7 +17,7 @@ import numpy as np
 
 from evals.questions import load_questions
 from rag import Pipeline, Settings
-from tests.web import serving
+from devtools.web import serving
 from ui.app import create_app
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "evals/questions.jsonl")
     questions = [q.question for q in load_questions(path)][:50]
     # Every question computed (no answer cache) and no per-client limit: one client asks all.
-    settings = Settings(cache={"size": 0}, serve={"rate_limit": False})
+    settings = Settings(cache={"size": 0}, serve={"limits": {"rate_limit": False}})
     pipeline = Pipeline(settings)
     pipeline.warm_up()
     direct = []

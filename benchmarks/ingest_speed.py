@@ -2,9 +2,9 @@
 
     PYTHONPATH=. .venv/bin/python -m benchmarks.ingest_speed [--pages 150] [--no-baseline]
 
-Generates the fixture report (tests/fixtures/report) with about `--pages` pages,
+Generates the fixture report (devtools/report) with about `--pages` pages,
 loads the embedding model once, then ingests the PDF into a fresh index twice in
-this process: with `Pipeline._write` as it is (one length-sorted pass, repeated
+this process: with `Ingestor.write` as it is (one length-sorted pass, repeated
 sentences embedded once) and with the former per-document writer (chunks, then
 sentences, in calls of 4 batches) as the baseline. Prints seconds (wall and this
 process's CPU), chunks/s and sentences/s for each, and their ratio. On a machine
@@ -16,36 +16,35 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import types
 from pathlib import Path
 
 import numpy as np
 
-from rag import Pipeline, Settings
-from rag.chunk import chunk_document
-from rag.embed import Embedder
-from rag.load import load_document
-from rag.manifest import load_manifest
-from rag.pipeline import IngestReport
-from rag.types import Chunk, Document
-from tests.fixtures.report.make_report import build
+from rag import Ingestor, IngestReport, Pipeline, Settings
+from rag.ingest.chunk import chunk_document
+from rag.index.embed import Embedder
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
+from rag.ingest.ingestor import Todo
+from devtools.report.make_report import build
 
 
-def legacy_write(self: Pipeline, todo: list[tuple[Document, list[Chunk], bool]],
-                 report: IngestReport, progress: bool) -> None:
-    """`Pipeline._write` before batching: per document, chunks then sentences."""
-    step = self.settings.embedding.batch_size * 4
+class PerDocumentIngestor(Ingestor):
+    """`Ingestor.write` before batching: per document, chunks then sentences."""
 
-    def embed(texts: list[str]) -> np.ndarray:
-        return np.concatenate([self.embedder.embed(texts[i:i + step])
-                               for i in range(0, len(texts), step)])
+    def write(self, todo: list[Todo], report: IngestReport, progress: bool) -> None:
+        step = self.settings.embedding.batch_size * 4
 
-    for doc, chunks, existed in todo:
-        vectors = embed([self._embed_text(doc, c) for c in chunks])
-        sentences = embed([doc.text[s.start:s.end] for c in chunks for s in c.sentences])
-        self.store.replace_document(doc, chunks, vectors, sentences)
-        (report.updated if existed else report.added).append(doc.doc_id)
-        report.chunks_written += len(chunks)
+        def embed(texts: list[str]) -> np.ndarray:
+            return np.concatenate([self.embedder.embed(texts[i:i + step])
+                                   for i in range(0, len(texts), step)])
+
+        for doc, chunks, existed in todo:
+            vectors = embed([self.embed_text(doc, c) for c in chunks])
+            sentences = embed([doc.text[s.start:s.end] for c in chunks for s in c.sentences])
+            self.store.replace_document(doc, chunks, vectors, sentences)
+            (report.updated if existed else report.added).append(doc.doc_id)
+            report.chunks_written += len(chunks)
 
 
 class TimedEmbedder:
@@ -66,10 +65,10 @@ def run(base: Pipeline, pdf: Path, data_dir: Path, legacy: bool) -> tuple[float,
     """Ingest `pdf` into a new index at `data_dir`; return (wall, CPU, embedding) seconds."""
     timed = TimedEmbedder(base.embedder)
     pipeline = Pipeline(base.settings.model_copy(update={"data_dir": data_dir}), embedder=timed)
-    if legacy:
-        pipeline._write = types.MethodType(legacy_write, pipeline)  # type: ignore[method-assign]
+    kind = PerDocumentIngestor if legacy else Ingestor
+    ingestor = kind(pipeline.settings, pipeline.store, timed)
     wall, cpu = time.perf_counter(), time.process_time()
-    report = pipeline.ingest([pdf], progress=False)
+    report = ingestor.ingest([pdf], progress=False)
     if report.failed or report.added != [pdf.stem]:
         raise SystemExit(f"ingest failed: {report.failed}")
     return time.perf_counter() - wall, time.process_time() - cpu, timed.seconds

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evals.questions import load_questions
 from rag import Pipeline, Settings
-from rag.langchain import NewsroomRetriever
+from rag.integrations.langchain import NewsroomQA, NewsroomRetriever
 
 
 def _ms(call: Callable[[str], object], question: str) -> float:
@@ -31,7 +31,7 @@ def main(rounds: int = 3) -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "evals/questions.jsonl")
     questions = [q.question for q in load_questions(path) if q.answerable][:20]
     pipeline = Pipeline(Settings())
-    retriever, qa = NewsroomRetriever(pipeline=pipeline), pipeline.as_runnable()
+    retriever, qa = NewsroomRetriever(pipeline=pipeline), NewsroomQA(pipeline)
     pairs = {"retrieve": (pipeline.retrieve, retriever.invoke), "ask": (pipeline.ask, qa.invoke)}
     for base, wrapped in pairs.values():  # warm-up: model, index, sentence-vector cache
         for q in questions:

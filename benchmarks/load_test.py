@@ -86,7 +86,7 @@ def main() -> None:
         serving_ctx = nullcontext(args.url)
     else:
         from rag import Pipeline, Settings
-        from tests.web import serving
+        from devtools.web import serving
         from ui.app import create_app
 
         settings = Settings()

@@ -65,9 +65,9 @@ def _free_port() -> int:
 def served() -> Iterator[str]:
     """A fresh `rag serve` process on loopback, trusting 127.0.0.1 as its proxy."""
     port = _free_port()
-    env = {**os.environ, "RAG_SERVE__TRUSTED_PROXIES": '["127.0.0.1"]',
+    env = {**os.environ, "RAG_SERVE__LIMITS__TRUSTED_PROXIES": '["127.0.0.1"]',
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

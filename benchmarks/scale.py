@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from rag import Pipeline, Settings
-from rag.embed import SentenceTransformerEmbedder
-from rag.lock import ingest_lock
+from rag.index.embed import SentenceTransformerEmbedder
+from rag.ingest.lock import ingest_lock
 from rag.types import Chunk, Document, SourceInfo, Span
 
 DIM = 384
@@ -97,15 +97,10 @@ def measure(size: int, folder: Path, embedder: SentenceTransformerEmbedder,
     t0 = time.perf_counter()
     pipeline.warm_up()
     load_s = time.perf_counter() - t0
-    loaded = pipeline._load()
-    r = pipeline.settings.retrieval
     ours, base = [], []
     for q in queries:
         t0 = time.perf_counter()
-        vec = embedder.embed([q])[0]
-        pool = loaded.retriever.search(q, vec, top_k=r.rerank_depth)
-        ranked = loaded.scorer.candidates(q, vec, pool, loaded.docs)
-        loaded.scorer.rerank(pool, ranked, r.top_k)
+        pipeline.retrieve(q)  # embed, hybrid search, sentence reranking
         ours.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         vec = embedder.embed([q])[0]

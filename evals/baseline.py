@@ -15,7 +15,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document as LCDocument
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.embed import Embedder, LangChainEmbeddings
+from rag.index.embed import Embedder, LangChainEmbeddings
 from rag.types import Document
 
 

@@ -1,6 +1,6 @@
 """Calibrate the answer scorer's confidence and fit the state bars on the dev set only.
 
-    python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer_scorer.json]
+    python -m evals.calibrate [--questions evals/questions.jsonl] [--artefact rag/answer/answer_scorer.json]
 
 Every dev question is asked through `Pipeline.evidence` (the same path as users'
 questions). For each: the answer model's probability, whether the quotes an answer
@@ -27,9 +27,10 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import Pipeline, Settings
-from rag.answer import shown_windows
-from rag.guard import looks_like_injection
-from rag.scorer import DEFAULT_ARTEFACT
+from rag.answer.scorer import LearnedScorer
+from rag.answer.states import shown_windows
+from rag.question.guard import looks_like_injection
+from rag.answer.scorer import DEFAULT_ARTEFACT
 
 from .questions import load_questions
 from .train_scorer import SHARED, fold
@@ -82,14 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     args.artefact.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     questions = [q for q in load_questions(args.questions) if not looks_like_injection(q.question)]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=args.data_dir or Path(tmp),
-                            answer={"scorer_path": args.artefact})  # type: ignore[arg-type]
+        settings = Settings(data_dir=args.data_dir or Path(tmp))
         pipeline = Pipeline(settings)
+        scorer = LearnedScorer.load(args.artefact, calibrated=False)
         if args.data_dir is None:
             pipeline.ingest([Path("corpus"), SHARED], progress=False)
         rows = []
         for q in tqdm(questions, desc="calibrating", unit="question"):
-            ev = pipeline.evidence(q.question)
+            ev = pipeline.evidence(q.question, scorer)
             # What an answer would show: the labels are about exactly that.
             top = " ".join(w.quote.printed
                            for w in shown_windows(ev, "answered", settings.answer))

@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rag import Pipeline, QuestionError, Settings
-from rag.verify import quote_matches
+from rag.answer.cite import quote_matches
 
 from . import metrics as M
 from .baseline import NaiveBaseline
@@ -32,18 +32,19 @@ class Variant:
 ABLATIONS = [
     Variant("dense retrieval only", {"retrieval": {"lexical_weight": 0.0}}),
     Variant("BM25 retrieval only", {"retrieval": {"dense_weight": 0.0}}),
-    Variant("no sentence reranking", {"retrieval": {"rerank": False}}),
-    Variant("no reranking, dense only", {"retrieval": {"rerank": False, "lexical_weight": 0.0}}),
-    Variant("no reranking, BM25 only", {"retrieval": {"rerank": False, "dense_weight": 0.0}}),
-    Variant("sentence score: lexical only", {"answer": {"semantic_weight": 0.0}}),
-    Variant("sentence score: embedding only", {"answer": {"semantic_weight": 1.0}}),
-    Variant("no answer-type bonus", {"answer": {"type_bonus": 0.0}}),
+    Variant("no sentence reranking", {"rerank": {"enabled": False}}),
+    Variant("no reranking, dense only", {"rerank": {"enabled": False},
+                                         "retrieval": {"lexical_weight": 0.0}}),
+    Variant("no reranking, BM25 only", {"rerank": {"enabled": False},
+                                        "retrieval": {"dense_weight": 0.0}}),
+    Variant("sentence score: lexical only", {"rerank": {"semantic_weight": 0.0}}),
+    Variant("sentence score: embedding only", {"rerank": {"semantic_weight": 1.0}}),
+    Variant("no answer-type bonus", {"rerank": {"type_bonus": 0.0}}),
     Variant("no injection guard", {"answer": {"injection_guard": False}}),
     Variant("no year matching", {"answer": {"match_years": False}}),
-    Variant("hand-set scorer (previous)", {"answer": {"scorer": "hand"}}),
     Variant("title in chunk embedding", {"embedding": {"with_title": True}}, reindex=True),
     Variant("title in chunk embedding, no reranking",
-            {"embedding": {"with_title": True}, "retrieval": {"rerank": False}}, reindex=True),
+            {"embedding": {"with_title": True}, "rerank": {"enabled": False}}, reindex=True),
     Variant("chunks of 400 chars", {"chunking": {"max_chars": 400}}, reindex=True),
     Variant("chunks of 1200 chars", {"chunking": {"max_chars": 1200}}, reindex=True),
 ]
@@ -181,12 +182,6 @@ def run_eval(pipeline: Pipeline, questions_path: Path, out_dir: Path, *,
             "retrieval_p50_ratio": round(summary["retrieval_latency_p50_ms"]
                                          / summary["baseline"]["retrieval_latency_p50_ms"], 2),
         }
-    if pipeline.settings.answer.scorer == "learned":
-        # The learned scorer against the hand-set one it replaced, on every run.
-        hand = pipeline.with_settings(_variant_settings(
-            pipeline.settings, Variant("hand", {"answer": {"scorer": "hand"}}), out_dir))
-        summary["hand_scorer"] = M.summarize(run_samples(hand, questions, progress, "hand"),
-                                             doc_texts)
     if ablation:
         summary["ablation"] = run_ablation(pipeline, questions, progress)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

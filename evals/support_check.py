@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from evals.questions import load_questions
-from rag.generate import SupportChecker
+from rag.llm.generate import SupportChecker
 
 NAMES = ["Rosenstein", "Nielsen", "Hamilton", "Sessions", "Trump", "Biden", "Mexico"]
 

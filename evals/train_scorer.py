@@ -1,6 +1,6 @@
 """Train the answer scorer on synthetic documents and questions (never on an eval set).
 
-    python -m evals.train_scorer [--synth evals/synth] [--out rag/answer_scorer.json]
+    python -m evals.train_scorer [--synth evals/synth] [--out rag/answer/answer_scorer.json]
 
 The training data (evals/synth/, see its README) is invented documents on other
 subjects than the project's, with questions on them: answerable ones with their
@@ -12,7 +12,7 @@ the question's answer phrase. Each answerable question is asked a second time wi
 its source document left out of the index: a near miss with realistic features
 (the other documents may share its words, not its answer).
 
-The model is an L2-regularized logistic regression over `rag.features` (fitted by
+The model is an L2-regularized logistic regression over `rag.answer.features` (fitted by
 Newton's method in numpy: small, exact, no new dependency). Before the final fit,
 a leave-one-document-out run reports how it does on documents it has not seen:
 top-window accuracy on answerable questions, and how well its best window's score
@@ -34,8 +34,9 @@ import numpy as np
 from tqdm import tqdm
 
 from rag import Pipeline, Settings
-from rag.features import NAMES
-from rag.scorer import DEFAULT_ARTEFACT, QUESTION_EXTRA, Linear, question_row, sigmoid
+from rag.answer.features import NAMES
+from rag.answer.scorer import (ARTEFACT_VERSION, DEFAULT_ARTEFACT, QUESTION_EXTRA, Linear,
+                               fitted_with, question_row, sigmoid)
 
 
 SHARED = Path("../shared/corpus")
@@ -77,7 +78,7 @@ def ask_all(pipeline: Pipeline, questions: list[dict[str, object]]) -> list[Aske
         if q["answerable"]:
             runs.append((str(q["doc"]),))
         for exclude in runs:
-            ev = pipeline.evidence(str(q["question"]), exclude_docs=exclude)
+            ev = pipeline.evidence(str(q["question"]), None, exclude_docs=exclude)
             if not ev.windows:
                 continue
             answer = fold(str(q["answer"]))
@@ -193,10 +194,8 @@ def auc(pos: list[float], neg: list[float]) -> float:
 def _ask_in_fresh_index(args: argparse.Namespace,
                         questions: list[dict[str, object]]) -> list[Asked]:
     with tempfile.TemporaryDirectory() as tmp:
-        # The features do not depend on the scorer: the hand scorer needs no artefact.
-        settings = Settings(data_dir=args.data_dir or Path(tmp),
-                            answer={"scorer": "hand"})  # type: ignore[arg-type]
-        pipeline = Pipeline(settings)
+        # The features do not depend on the scorer: unscored evidence needs no artefact.
+        pipeline = Pipeline(Settings(data_dir=args.data_dir or Path(tmp)))
         pipeline.ingest([args.synth / "docs", Path("corpus"), SHARED], progress=False)
         return ask_all(pipeline, questions)
 
@@ -222,13 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     answer = fit_logistic(qx, qy, args.l2)
     y = np.concatenate([a.y for a in asked])
     artefact = {
+        "version": ARTEFACT_VERSION, "fitted_with": fitted_with(),
         "features": list(NAMES), "question_extra": list(QUESTION_EXTRA),
         "ranker": ranker.to_dict(), "answer": answer.to_dict(),
         "trained_on": {"folder": str(args.synth), "questions": len(questions),
                        "runs": len(asked), "windows": int(len(y)), "positives": int(y.sum()),
                        "l2": args.l2},
         "held_out_documents": report,
-        # Filled in by `python -m evals.calibrate` (dev set); identity until then.
+        # Filled in by `python -m evals.calibrate` (dev set); unusable until then.
         "calibration": None, "bars": None,
     }
     args.out.write_text(json.dumps(artefact, indent=1) + "\n", encoding="utf-8")

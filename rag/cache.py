@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .config import Settings
-from .followup import is_follow_up, last_user_question
-from .types import Answer
+from rag.config import Settings
+from rag.question.followup import is_follow_up, last_user_question
+from rag.types import Answer
 
 _SPACES = re.compile(r"\s+")
 
@@ -51,6 +51,7 @@ def settings_fingerprint(settings: Settings) -> str:
     parts = {
         "answer": settings.answer.model_dump(mode="json"),
         "retrieval": settings.retrieval.model_dump(mode="json"),
+        "rerank": settings.rerank.model_dump(mode="json"),
         "llm": settings.llm.model_dump(mode="json"),
         "index": settings.index_fingerprint()["fingerprint"],
         "max_question_chars": settings.max_question_chars,
@@ -80,7 +81,7 @@ class AnswerCache:
     same question wait for it (at most `wait_seconds`) instead of computing it again;
     200 readers opening an article at once cost one computation per question."""
 
-    def __init__(self, size: int, wait_seconds: float = 30.0) -> None:
+    def __init__(self, size: int, wait_seconds: float) -> None:
         self.size = size
         self.wait_seconds = wait_seconds
         self.hits = 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +25,18 @@ CHUNKER_VERSION = "4"
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
+def bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """The (lower, upper) bounds declared for a settings field: stated once, here."""
+    lower = upper = None
+    for m in model.model_fields[name].metadata:
+        lower = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lower
+        upper = getattr(m, "le", None) if getattr(m, "le", None) is not None else upper
+    return lower, upper
+
+
 class EmbeddingSettings(BaseModel):
+    """The embedding model (chunks, sentences and questions)."""
+
     model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
         description="sentence-transformers model name or local path; the default is "
@@ -42,6 +52,8 @@ class EmbeddingSettings(BaseModel):
 
 
 class ChunkSettings(BaseModel):
+    """Chunking: passages follow paragraphs and sentences."""
+
     max_chars: int = Field(700, ge=100, le=8000, description="upper bound on chunk length")
     overlap_sentences: int = Field(
         1, ge=0, le=5, description="sentences repeated when a long paragraph is split"
@@ -49,81 +61,23 @@ class ChunkSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    """Hybrid search: dense and BM25 candidates merged by reciprocal rank fusion."""
+
     top_k: int = Field(8, ge=1, le=100, description="passages handed to the answerer")
     dense_k: int = Field(30, ge=1, le=1000, description="candidates from the vector store")
     lexical_k: int = Field(30, ge=1, le=1000, description="candidates from BM25")
-    rerank: bool = Field(True, description="reorder fused passages by their best sentence")
-    rerank_depth: int = Field(30, ge=1, le=1000, description="fused passages the reranker sees")
     rrf_k: int = Field(60, ge=1, le=1000, description="reciprocal-rank-fusion constant")
     dense_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of dense ranks")
     lexical_weight: float = Field(1.0, ge=0.0, le=10.0, description="RRF weight of BM25 ranks")
 
 
-class LLMSettings(BaseModel):
-    backend: Literal["llama-cpp", "openai"] = Field(
-        "llama-cpp", description="llama-cpp: a local GGUF file; openai: any OpenAI-compatible "
-        "chat endpoint (vLLM, Ollama, a llama.cpp server, hosted APIs)")
-    model: str = Field(
-        "smollm2", description="llama-cpp: 'smollm2' (packaged, small), 'qwen' (assembled by "
-        "`rag models`) or a .gguf path; openai: the model name the endpoint serves")
-    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. "
-                                 "http://127.0.0.1:8000/v1")
-    api_key: SecretStr | None = Field(None, description="key for the endpoint "
-                                      "(or OPENAI_API_KEY)")
-    models_dir: Path | None = Field(None, description="where `rag models` assembles model "
-                                    "files (default: DATA_DIR/models)")
-    n_ctx: int = Field(4096, ge=512, le=32768, description="llama-cpp context window")
-    threads: int = Field(2, ge=1, le=64, description="llama-cpp CPU threads")
-    max_tokens: int = Field(200, ge=16, le=4096, description="generated tokens at most")
-    timeout_seconds: float = Field(120.0, ge=1.0, le=3600.0,
-                                   description="OpenAI-compatible request timeout")
-    sentences: int = Field(8, ge=1, le=40, description="numbered sentences shown to the model")
-    rewrite_followups: bool = Field(True, description="let the model rewrite follow-ups")
-    min_support: float = Field(0.5, ge=0.0, le=1.0,
-                               description="a generated sentence is kept when at least this "
-                               "share of its words (IDF-weighted) are in the sentences it cites")
+class RerankSettings(BaseModel):
+    """Sentence reranking: every sentence of the fused passages scored as an answer
+    (embedding similarity, IDF coverage, the kind of fact asked for, headings), the
+    passages ordered by their best sentence."""
 
-
-class AnswerSettings(BaseModel):
-    mode: Literal["extractive", "llm"] = Field(
-        "extractive", description="extractive: quotes only; llm: a short generated answer "
-        "whose every sentence cites, and is checked against, verbatim quotes")
-    max_quotes: int = Field(3, ge=1, le=10, description="quotes in one answer at most")
-    quote_share: float = Field(
-        0.5, gt=0.0, le=1.0, description="an answer keeps a further quote when the ranker "
-        "rates it at least this share as likely as the best one")
-    max_quote_chars: int = Field(
-        600, ge=100, le=4000, description="a quote of several sentences is at most this "
-        "long (a single sentence is quoted whole)")
-    scorer: Literal["learned", "hand"] = Field(
-        "learned", description="learned: the trained answer scorer with calibrated "
-        "confidence and three states; hand: the earlier hand-set sentence scorer (answered "
-        "or not covered), kept for comparison")
-    scorer_path: Path | None = Field(
-        None, description="answer scorer artefact (default: the one shipped in rag/)")
-    answered_bar: float | None = Field(
-        None, ge=0.0, le=1.0, description="override the artefact's bar: calibrated "
-        "confidence at or above it is presented as an answer, below it as uncertain")
-    relevant_bar: float | None = Field(
-        None, ge=0.0, le=1.0, description="override the artefact's bar: below this "
-        "closest-sentence similarity a question is not covered")
-    verify_uncertain: bool = Field(
-        False, description="ask the configured LLM to check uncertain answers (slower; "
-        "see evals/README.md for what it changes)")
-    quote_margin: float = Field(
-        0.1, ge=0.0, le=1.0,
-        description="hand scorer: a further quote is kept only if it scores within this of "
-        "the best",
-    )
-    min_score: float = Field(
-        0.40, ge=0.0, le=2.0,
-        description="hand scorer: refuse when the best sentence scores below this",
-    )
-    min_semantic: float = Field(
-        0.44, ge=0.0, le=1.0,
-        description="hand scorer: refuse when no leading sentence has at least this "
-        "embedding similarity to the question",
-    )
+    enabled: bool = Field(True, description="reorder fused passages by their best sentence")
+    depth: int = Field(30, ge=1, le=1000, description="fused passages the reranker sees")
     semantic_weight: float = Field(0.7, ge=0.0, le=1.0, description="share of the sentence "
                                    "score from embedding similarity; the rest is lexical")
     type_bonus: float = Field(
@@ -150,19 +104,74 @@ class AnswerSettings(BaseModel):
         description="credit for a question word found only in the sentences around a "
         "candidate (2 before, 1 after, same passage)",
     )
-    match_years: bool = Field(
-        True, description="quote only documents that mention every year the question "
-        "names (a question about 2014 is not answered from a 2017 order); refuse when "
-        "none does")
-    injection_guard: bool = Field(
-        True, description="refuse questions that try to give the system instructions")
     cross_encoder: str | None = Field(
         None, description="optional sentence-transformers CrossEncoder name or path for "
         "reranking; none ships offline, so it is off by default",
     )
 
 
+class LLMSettings(BaseModel):
+    """llm mode's chat model: a local GGUF (llama.cpp) or an OpenAI-compatible endpoint."""
+
+    backend: Literal["llama-cpp", "openai"] = Field(
+        "llama-cpp", description="llama-cpp: a local GGUF file; openai: any OpenAI-compatible "
+        "chat endpoint (vLLM, Ollama, a llama.cpp server, hosted APIs)")
+    model: str = Field(
+        "smollm2", description="llama-cpp: 'smollm2' (packaged, small), 'qwen' (assembled by "
+        "`rag models`) or a .gguf path; openai: the model name the endpoint serves")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. "
+                                 "http://127.0.0.1:8000/v1")
+    api_key: SecretStr | None = Field(None, description="key for the endpoint "
+                                      "(or OPENAI_API_KEY)")
+    models_dir: Path | None = Field(None, description="where `rag models` assembles model "
+                                    "files (default: DATA_DIR/models)")
+    n_ctx: int = Field(4096, ge=512, le=32768, description="llama-cpp context window")
+    threads: int = Field(2, ge=1, le=64, description="llama-cpp CPU threads")
+    max_tokens: int = Field(200, ge=16, le=4096, description="generated tokens at most")
+    timeout_seconds: float = Field(120.0, ge=1.0, le=3600.0,
+                                   description="OpenAI-compatible request timeout")
+    sentences: int = Field(8, ge=1, le=40, description="numbered sentences shown to the model")
+    rewrite_followups: bool = Field(True, description="let the model rewrite follow-ups")
+    min_support: float = Field(0.5, ge=0.0, le=1.0,
+                               description="a generated sentence is kept when at least this "
+                               "share of its words (IDF-weighted) are in the sentences it cites")
+
+
+class AnswerSettings(BaseModel):
+    """The answer and its state: quotes, the learned scorer and its bars, the checks."""
+
+    mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive: quotes only; llm: a short generated answer "
+        "whose every sentence cites, and is checked against, verbatim quotes")
+    max_quotes: int = Field(3, ge=1, le=10, description="quotes in one answer at most")
+    quote_share: float = Field(
+        0.5, gt=0.0, le=1.0, description="an answer keeps a further quote when the ranker "
+        "rates it at least this share as likely as the best one")
+    max_quote_chars: int = Field(
+        600, ge=100, le=4000, description="a quote of several sentences is at most this "
+        "long (a single sentence is quoted whole)")
+    scorer_path: Path | None = Field(
+        None, description="answer scorer artefact (default: the one shipped in rag/answer/)")
+    answered_bar: float | None = Field(
+        None, ge=0.0, le=1.0, description="override the artefact's bar: calibrated "
+        "confidence at or above it is presented as an answer, below it as uncertain")
+    relevant_bar: float | None = Field(
+        None, ge=0.0, le=1.0, description="override the artefact's bar: below this "
+        "closest-sentence similarity a question is not covered")
+    verify_uncertain: bool = Field(
+        False, description="ask the configured LLM to check uncertain answers (slower; "
+        "see evals/README.md for what it changes)")
+    match_years: bool = Field(
+        True, description="quote only documents that mention every year the question "
+        "names (a question about 2014 is not answered from a 2017 order); refuse when "
+        "none does")
+    injection_guard: bool = Field(
+        True, description="refuse questions that try to give the system instructions")
+
+
 class FetchSettings(BaseModel):
+    """`rag corpus fetch`: downloading the manifest's public documents."""
+
     timeout: float = Field(30.0, gt=0.0, le=600.0, description="`rag corpus fetch`: seconds "
                            "to wait for a connection, or for the server while it sends")
     retries: int = Field(3, ge=1, le=10, description="tries per address on network errors "
@@ -177,11 +186,10 @@ class FetchSettings(BaseModel):
                                  "reachable server may pause while sending")
 
 
-class ServeSettings(BaseModel):
-    host: str = Field("127.0.0.1", description="address `rag serve` listens on")
-    port: int = Field(7860, ge=1, le=65535, description="port `rag serve` listens on")
-    workers: int = Field(4, ge=1, le=64,
-                         description="questions the chat answers at once (Gradio queue)")
+class LimitsSettings(BaseModel):
+    """How much the server takes on: questions in progress and waiting, and the
+    per-client token bucket (over it: a 429 with Retry-After)."""
+
     max_queue: int = Field(64, ge=1, le=10_000,
                            description="chat questions waiting at most; more are turned away")
     api_max_inflight: int = Field(16, ge=1, le=1000,
@@ -189,13 +197,6 @@ class ServeSettings(BaseModel):
     api_wait_seconds: float = Field(10.0, ge=0.0, le=600.0,
                                     description="how long an API question waits for a slot "
                                     "before a 503")
-    embed_origins: list[str] = Field(
-        default_factory=list,
-        description="origins (scheme://host[:port]) whose pages may embed the chat widget "
-        "and call the API from the browser; others are refused",
-    )
-    feedback_file: Path | None = Field(
-        None, description="JSONL file for thumbs up/down (default: DATA_DIR/feedback.jsonl)")
     rate_limit: bool = Field(
         True, description="limit questions per client address (token bucket); over the "
         "limit a question gets a 429 with Retry-After")
@@ -212,26 +213,6 @@ class ServeSettings(BaseModel):
         default_factory=list,
         description="addresses or networks (e.g. 10.0.0.0/8) of reverse proxies whose "
         "X-Forwarded-For header names the client; from any other peer it is ignored")
-    access_log: Path | None = Field(
-        None, description="JSONL file getting one line per question (time, route, status, "
-        "latency, cache hit, answer status); unset: no access log")
-    access_log_questions: bool = Field(
-        False, description="also write the question text into the access log")
-    editor_tokens: list[str] = Field(
-        default_factory=list, max_length=100,
-        description="editors allowed to change the sources, each `label:sha256:HEX` (the "
-        "sha256 of the token, never the token itself; `rag sources token LABEL` makes one); "
-        "empty: editing is off")
-
-    @field_validator("editor_tokens")
-    @classmethod
-    def _token_hashes(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            if not re.fullmatch(r"[\w .@-]{1,40}:sha256:[0-9a-f]{64}", entry):
-                raise ValueError("each editor token entry is `label:sha256:HEX` (64 hex "
-                                 "digits, the token's sha256); make one with `rag sources "
-                                 "token LABEL`")
-        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -245,48 +226,37 @@ class ServeSettings(BaseModel):
         return value
 
 
-class EditorSettings(BaseModel):
-    """The sources desk (`/sources`, `/api/sources/...`, `rag sources add|remove|edit`)."""
+class LogsSettings(BaseModel):
+    """What the server writes down: the access log and readers' feedback."""
 
-    max_upload_mb: int = Field(100, ge=1, le=4096, description="larger uploads (and "
-                               "fetched documents) are refused before being read whole")
-    max_pages: int = Field(2000, ge=1, le=100_000, description="PDFs with more pages "
-                           "are refused before their text is extracted")
-    read_seconds: float = Field(300.0, ge=1.0, le=3600.0, description="reading one file "
-                                "(in a separate process) is stopped after this long")
-    read_memory_mb: int = Field(2048, ge=128, le=65536, description="address-space limit "
-                                "of the process reading one file")
-    fetch_timeout: float = Field(20.0, gt=0.0, le=600.0, description="seconds to connect "
-                                 "and between bytes when fetching a URL; also a whole-fetch "
-                                 "limit of four times this")
-    fetch_redirects: int = Field(5, ge=0, le=20, description="redirects followed at most "
-                                 "(each one re-checked)")
-    fetch_allow: list[str] = Field(
-        default_factory=list, max_length=100,
-        description="networks (e.g. 10.1.2.0/24) URL fetches may reach although they are "
-        "not public (an intranet CMS); empty: public addresses only. Each entry opens "
-        "server-side request forgery towards it: keep it narrow")
-    @field_validator("fetch_allow")
-    @classmethod
-    def _allowed_networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{entry!r} is not an address or network") from exc
-        return value
+    feedback_file: Path | None = Field(
+        None, description="JSONL file for thumbs up/down (default: DATA_DIR/feedback.jsonl)")
+    access_log: Path | None = Field(
+        None, description="JSONL file getting one line per question (time, route, status, "
+        "latency, cache hit, answer status); unset: no access log")
+    access_log_questions: bool = Field(
+        False, description="also write the question text into the access log")
 
-    public_listing: bool = Field(True, description="anyone may see the sources list "
-                                 "(/sources, GET /api/sources/documents); false: editors only")
-    session_hours: float = Field(12.0, gt=0.0, le=720.0,
-                                 description="an editor's login lasts this long")
-    jobs_kept: int = Field(200, ge=10, le=100_000,
-                           description="finished jobs remembered for the page, newest kept")
-    queue_size: int = Field(100, ge=1, le=10_000,
-                            description="jobs waiting at most; more are refused (503)")
+
+class ServeSettings(BaseModel):
+    """`rag serve`: where it listens, who may embed it, its limits and its logs."""
+
+    host: str = Field("127.0.0.1", description="address `rag serve` listens on")
+    port: int = Field(7860, ge=1, le=65535, description="port `rag serve` listens on")
+    workers: int = Field(4, ge=1, le=64,
+                         description="questions the chat answers at once (Gradio queue)")
+    embed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (scheme://host[:port]) whose pages may embed the chat widget "
+        "and call the API from the browser; others are refused",
+    )
+    limits: LimitsSettings = LimitsSettings()
+    logs: LogsSettings = LogsSettings()
 
 
 class CacheSettings(BaseModel):
+    """The answer cache (per process)."""
+
     size: int = Field(
         512, ge=0, le=1_000_000,
         description="answers kept in memory per process (least recently used dropped "
@@ -300,10 +270,8 @@ class CacheSettings(BaseModel):
 class Settings(BaseSettings):
     """All settings of the project. Build with `Settings()`; pass it down."""
 
-    # Errors name the setting and the reason but never echo its value: an editor-token
-    # entry holding a token by mistake must not end up in a log.
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", hide_input_in_errors=True
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
     )
 
     data_dir: Path = Field(Path("data"), description="where the Chroma index lives (and "
@@ -322,12 +290,12 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    rerank: RerankSettings = RerankSettings()
     answer: AnswerSettings = AnswerSettings()
     serve: ServeSettings = ServeSettings()
     fetch: FetchSettings = FetchSettings()
     llm: LLMSettings = LLMSettings()
     cache: CacheSettings = CacheSettings()
-    editor: EditorSettings = EditorSettings()
 
     @property
     def manifest_path(self) -> Path:
@@ -343,13 +311,8 @@ class Settings(BaseSettings):
         return self.llm.models_dir or Path(self.data_dir) / "models"
 
     @property
-    def desk_dir(self) -> Path:
-        """The sources desk's files, manifest and audit log."""
-        return Path(self.data_dir) / "desk"
-
-    @property
     def feedback_path(self) -> Path:
-        return self.serve.feedback_file or Path(self.data_dir) / "feedback.jsonl"
+        return self.serve.logs.feedback_file or Path(self.data_dir) / "feedback.jsonl"
 
     def index_fingerprint(self) -> dict[str, str]:
         """What the stored index depends on; a change in any of it needs a re-ingest."""

@@ -5,59 +5,36 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
-from .answer import Evidence, ExtractiveAnswerer
-from .cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
-from .chunk import chunk_document
-from .confirm import confirm
-from .config import Settings
-from .desk.provenance import desk_files, with_desk
-from .embed import Embedder, make_embedder
-from .errors import EmptyIndexError, IndexMismatchError, LoadError, QuestionError
-from .followup import is_follow_up, last_user_question, rewrite
-from .generate import Generator, SupportChecker, compose, rewrite_with_model, timings
-from .guard import INSTRUCTIONS_REFUSED, looks_like_injection
-from .llm import ChatBackend, make_backend
-from .load import discover, load_document
-from .lock import ingest_lock
-from .manifest import Manifest, load_manifest
-from .question import clean_question
-from .rerank import Candidate, SentenceScorer, SentenceVectors
-from .scorer import Bars, LearnedScorer
-from .retrieve import HybridRetriever
-from .windows import DocSentences
-from .store import ChunkStore, make_client
-from .types import Answer, Chunk, Document, Hit, SourceInfo, Span, Token
-
-if TYPE_CHECKING:
-    from .langchain import NewsroomQA
+from rag.answer.evidence import Evidence, WindowScorer
+from rag.answer.scorer import LearnedScorer
+from rag.answer.states import decide
+from rag.answer.windows import DocSentences
+from rag.answer.wording import not_covered
+from rag.cache import AnswerCache, answer_key, served_from_cache, settings_fingerprint
+from rag.config import Settings
+from rag.errors import EmptyIndexError, QuestionError
+from rag.index.embed import Embedder, make_embedder
+from rag.index.store import ChunkStore, make_client
+from rag.index.vectors import SentenceVectors
+from rag.ingest.ingestor import Ingestor, IngestReport
+from rag.llm.backends import ChatBackend, make_backend
+from rag.llm.confirm import confirm
+from rag.llm.generate import Generator, SupportChecker, compose, rewrite_with_model, timings
+from rag.question.clean import clean_question
+from rag.question.followup import is_follow_up, last_user_question, rewrite
+from rag.question.guard import INSTRUCTIONS_REASON, looks_like_injection
+from rag.retrieve.hybrid import HybridRetriever
+from rag.retrieve.rerank import Candidate, SentenceScorer, with_sentences
+from rag.types import Answer, Chunk, Document, Hit, SourceInfo, Token
 
 log = logging.getLogger(__name__)
-
-# Told (stage, done, total) as documents are chunked, embedded and indexed.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did; `failed` holds one error per file that could not be loaded."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    failed: list[LoadError] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    chunks_written: int = 0
-    rebuilt: bool = False
-    seconds: float = 0.0
 
 
 @dataclass
@@ -67,7 +44,7 @@ class _Loaded:
     docs: dict[str, Document]
     retriever: HybridRetriever
     scorer: SentenceScorer
-    answerer: ExtractiveAnswerer
+    windows: WindowScorer
     generator: Generator | None
     state: tuple[int, int]  # the store's (generation, revision) when loaded
 
@@ -85,12 +62,10 @@ class Pipeline:
         self.embedder = embedder or make_embedder(settings.embedding)
         self._backend = backend  # llm mode's chat model; made from settings when None
         self.store = ChunkStore(make_client(settings), settings, self.embedder)
+        self.ingestor = Ingestor(settings, self.store, self.embedder)
         self._loaded: _Loaded | None = None
+        self._scorer: LearnedScorer | None = None
         self._lock = threading.Lock()
-        # Each thread's last question and its vector: a LangChain retriever asks for
-        # a question's hits, then for their best sentences, and embeds it once. One
-        # slot per thread, so other requests never see a cached vector.
-        self._last_query = threading.local()
         self.cache = AnswerCache(settings.cache.size, settings.cache.wait_seconds)
         self._fingerprint = settings_fingerprint(settings)
 
@@ -102,170 +77,9 @@ class Pipeline:
 
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False,
                on_mismatch: str = "error", progress: bool = True) -> IngestReport:
-        """Ingest files and folders (default: the corpus folder and fetched sources).
-
-        Unchanged documents are skipped by content hash; a changed one has its
-        chunks replaced. A rebuild (asked for, or `on_mismatch="rebuild"` when the
-        index was built with other settings) writes a new index and switches to it
-        only when complete, so an interrupted rebuild leaves the old one answering.
-        Returns an `IngestReport`; per-file failures are in it rather than raised.
-        Raises `IndexMismatchError` (settings differ, no rebuild asked) and
-        `IngestBusyError` (another ingest holds the data directory).
-        """
-        default = [self.settings.corpus_dir] + [
-            d for d in (self.settings.sources_dir, desk_files(self.settings)) if d.is_dir()]
-        with ingest_lock(Path(self.settings.data_dir)):
-            return self._ingest(list(paths or default), rebuild, on_mismatch, progress)
-
-    def _ingest(self, paths: list[Path], rebuild: bool, on_mismatch: str,
-                progress: bool) -> IngestReport:
-        started = time.perf_counter()
-        report = IngestReport()
-        try:
-            self.store.check()
-        except IndexMismatchError:
-            if on_mismatch != "rebuild":
-                raise
-            rebuild = True
-        if rebuild:
-            self.store.begin_rebuild()
-            report.rebuilt = True
-        else:
-            self.store.open(create=True)
-        # Documents added or edited on the sources desk keep their metadata on a rebuild.
-        manifest = with_desk(load_manifest(self.settings.manifest_path), self.settings)
-        files, report.failed = discover(paths)
-        todo = self._read(files, manifest, report, progress)
-        self._write(todo, report, progress)
-        if rebuild:
-            self.store.commit_rebuild()
-        report.seconds = time.perf_counter() - started
-        return report
-
-    def _read(self, files: list[Path], manifest: Manifest, report: IngestReport,
-              progress: bool) -> list[tuple[Document, list[Chunk], bool]]:
-        todo: list[tuple[Document, list[Chunk], bool]] = []
-        seen: dict[str, Path] = {}
-        by_hash: dict[str, tuple[str, Path]] = {}
-        for path in tqdm(files, desc="reading", unit="file", disable=not progress):
-            try:
-                doc = load_document(path, manifest, self.settings.max_file_mb * 2**20)
-            except LoadError as exc:
-                report.failed.append(exc)
-                continue
-            twin = by_hash.get(doc.content_hash)
-            if twin is not None:
-                # The same text under another name or folder is indexed once.
-                report.notes.append(f"{path}: same content as {twin[1]}; indexed once "
-                                    f"as {twin[0]!r}")
-                continue
-            if doc.doc_id in seen:
-                report.failed.append(LoadError(path, f"same document id {doc.doc_id!r} as "
-                                               f"{seen[doc.doc_id]}; rename one of them"))
-                continue
-            seen[doc.doc_id] = path
-            by_hash[doc.content_hash] = (doc.doc_id, path)
-            stored = self.store.stored_hash(doc.doc_id)
-            if stored == doc.content_hash:
-                report.unchanged.append(doc.doc_id)
-                continue
-            todo.append((doc, chunk_document(doc, self.settings.chunking), stored is not None))
-        return todo
-
-    def _write(self, todo: list[tuple[Document, list[Chunk], bool]], report: IngestReport,
-               progress: bool, on_progress: Progress | None = None) -> None:
-        """Embed the chunks and sentences of several documents in one pass, then
-        store each document. A sentence repeated (the overlap between chunks, or
-        the same words twice) is embedded once, and the texts are sorted by length
-        so that a batch holds texts of similar length (less padding)."""
-        groups = [self._texts(group) for group in _groups(todo, _GROUP_TEXTS)]
-        total = sum(len(texts) for _, texts, _ in groups)
-        tell = on_progress or (lambda stage, done, total: None)
-        tell("embedding", 0, total)
-        with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
-            def embedded(n: int) -> None:
-                bar.update(n)
-                tell("embedding", bar.n, total)
-            for group, texts, rows in groups:
-                vectors = _embed_sorted(self.embedder, texts,
-                                        self.settings.embedding.batch_size * 8, embedded)
-                for (doc, chunks, existed), (chunk_rows, sentence_rows) in zip(group, rows,
-                                                                               strict=True):
-                    tell("indexing", len(report.added) + len(report.updated), len(todo))
-                    self.store.replace_document(doc, chunks, vectors[chunk_rows],
-                                                vectors[sentence_rows])
-                    (report.updated if existed else report.added).append(doc.doc_id)
-                    report.chunks_written += len(chunks)
-
-    def _texts(self, group: list[tuple[Document, list[Chunk], bool]]
-               ) -> tuple[list[tuple[Document, list[Chunk], bool]], list[str],
-                          list[tuple[list[int], list[int]]]]:
-        """The distinct texts to embed for these documents, and for each document
-        the row of each chunk's and each sentence's vector among them."""
-        texts: dict[str, int] = {}
-        rows = []
-        for doc, chunks, _ in group:
-            chunk_rows = [texts.setdefault(self._embed_text(doc, c), len(texts)) for c in chunks]
-            sentence_rows = [texts.setdefault(doc.text[s.start:s.end], len(texts))
-                             for c in chunks for s in c.sentences]
-            rows.append((chunk_rows, sentence_rows))
-        return group, list(texts), rows
-
-    def _embed_text(self, doc: Document, chunk: Chunk) -> str:
-        if self.settings.embedding.with_title:
-            return f"{doc.info.title}\n{chunk.text}"
-        return chunk.text
-
-    # -- the sources desk (rag/desk): documents read elsewhere, committed whole ------
-
-    def add_documents(self, docs: Sequence[Document], *, force: bool = False,
-                      on_progress: Progress | None = None) -> IngestReport:
-        """Index documents already read (the desk reads uploads in a sandbox) the way
-        `ingest` does: chunked, embedded, each one stored whole (readers switch to
-        it when its record is written, and a crash before leaves the previous
-        version answering). Unchanged documents are skipped unless `force` (a
-        metadata edit). `on_progress(stage, done, total)` hears "chunking",
-        "embedding" and "indexing". Raises `IngestBusyError` and `IndexMismatchError`."""
-        started = time.perf_counter()
-        report = IngestReport()
-        tell = on_progress or (lambda stage, done, total: None)
-        with ingest_lock(Path(self.settings.data_dir)):
-            self.store.open(create=True)
-            todo = []
-            for i, doc in enumerate(docs):
-                tell("chunking", i, len(docs))
-                stored = self.store.stored_hash(doc.doc_id)
-                if stored == doc.content_hash and not force:
-                    report.unchanged.append(doc.doc_id)
-                    continue
-                todo.append((doc, chunk_document(doc, self.settings.chunking),
-                             stored is not None))
-            self._write(todo, report, False, on_progress)
-        report.seconds = time.perf_counter() - started
-        return report
-
-    def remove_documents(self, doc_ids: Sequence[str]) -> list[str]:
-        """Remove documents from the index; answers (and the answer cache, keyed by
-        the index revision) drop them at once. Returns the ids that were indexed.
-        Raises `IngestBusyError` when another ingest holds the data directory."""
-        with ingest_lock(Path(self.settings.data_dir)):
-            self.store.open(create=False)
-            if not self.store.is_open:
-                return []
-            present = [d for d in doc_ids if self.store.stored_hash(d) is not None]
-            for doc_id in present:
-                self.store.remove_document(doc_id)
-            return present
-
-    def inventory(self) -> list[tuple[Document, int]]:
-        """Every indexed document as answers see it now, with its number of passages,
-        sorted by id; empty when nothing is indexed."""
-        try:
-            loaded = self._load()
-        except EmptyIndexError:
-            return []
-        counts = Counter(c.doc_id for c in loaded.retriever.chunks.values())
-        return [(loaded.docs[d], counts[d]) for d in sorted(loaded.docs)]
+        """`Ingestor.ingest` on this pipeline's store and embedder (see there)."""
+        return self.ingestor.ingest(paths, rebuild=rebuild, on_mismatch=on_mismatch,
+                                    progress=progress)
 
     # -- read side -----------------------------------------------------------------
 
@@ -285,33 +99,33 @@ class Pipeline:
                 docs = self.store.documents()
                 retriever = HybridRetriever.build(self.store, self.settings.retrieval, docs)
                 vectors = SentenceVectors(self.store, self.embedder)
-                scorer = SentenceScorer(vectors, retriever.lexical.idf, self.settings.answer)
-                answerer = self._answerer(docs, retriever, vectors)
+                scorer = SentenceScorer(vectors, retriever.lexical.idf, self.settings.rerank)
+                windows = self._window_scorer(docs, retriever, vectors)
                 generator = None
                 if self.settings.answer.mode == "llm":
                     checker = SupportChecker(retriever.lexical.idf, self.settings.llm.min_support)
                     backend = self._backend or make_backend(self.settings)
                     generator = Generator(backend, checker, self.settings)
-                self._loaded = _Loaded(docs, retriever, scorer, answerer, generator, state)
+                self._loaded = _Loaded(docs, retriever, scorer, windows, generator, state)
             return self._loaded
 
-    def _answerer(self, docs: dict[str, Document], retriever: HybridRetriever,
-                  vectors: SentenceVectors) -> ExtractiveAnswerer:
-        cfg = self.settings.answer
-        learned = None
-        if cfg.scorer == "learned":
-            learned = LearnedScorer.load(cfg.scorer_path)
-            learned.bars = Bars(learned.bars.answered if cfg.answered_bar is None
-                                else cfg.answered_bar,
-                                learned.bars.relevant if cfg.relevant_bar is None
-                                else cfg.relevant_bar)
+    def _window_scorer(self, docs: dict[str, Document], retriever: HybridRetriever,
+                       vectors: SentenceVectors) -> WindowScorer:
         by_doc: dict[str, list[Chunk]] = {}
         for chunk in retriever.chunks.values():
             by_doc.setdefault(chunk.doc_id, []).append(chunk)
         sentences = {d: DocSentences(docs[d], chunks) for d, chunks in by_doc.items()
                      if d in docs}
         idf = retriever.lexical.idf
-        return ExtractiveAnswerer(cfg, vectors, idf, idf("\u2400"), sentences, learned)
+        return WindowScorer(self.settings.answer, vectors, idf, idf("\u2400"), sentences)
+
+    def _learned(self) -> LearnedScorer:
+        """The answer scorer, read once when first needed (not for training, which
+        asks for unscored evidence). Raises `ConfigError` for a stale artefact."""
+        with self._lock:
+            if self._scorer is None:
+                self._scorer = LearnedScorer.from_settings(self.settings.answer)
+            return self._scorer
 
     def ask(self, question: str, history: Sequence[dict[str, Any]] | None = None,
             kinds: Sequence[str] | None = None, *, use_cache: bool = True) -> Answer:
@@ -366,20 +180,23 @@ class Pipeline:
             # The extractive path cannot be steered by a question, but answering
             # one that tries would present quotes as a reply to it.
             t1 = time.perf_counter()
-            yield Answer(question=text, answer=INSTRUCTIONS_REFUSED, refused=True,
-                         citations=(), timings_ms=timings(t0, t1, t1), status="not_covered")
+            yield Answer(question=text, answer=not_covered(INSTRUCTIONS_REASON), refused=True,
+                         citations=(), timings_ms=timings(t0, t1, t1), status="not_covered",
+                         reason=INSTRUCTIONS_REASON)
             return
         query_vector = self.embedder.embed([text])[0]
         hits, ranked = self._retrieve(loaded, text, query_vector, kinds=kinds)
         t1 = time.perf_counter()
         # The refusal decision is made here, before any generation.
-        drafted = loaded.answerer.answer(text, query_vector, ranked, loaded.docs)
+        scorer = self._learned()
+        ev = loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer)
+        drafted = decide(ev, scorer, self.settings.answer, loaded.docs)
         if self.settings.answer.verify_uncertain and drafted.status == "uncertain":
             drafted = confirm(self._chat_backend(), text, drafted)
         base = Answer(question=text, answer=drafted.text, refused=drafted.refused,
                       status=drafted.status, confidence=drafted.confidence,
                       citations=tuple(drafted.citations), timings_ms={}, hits=tuple(hits),
-                      evidence_score=drafted.evidence_score)
+                      evidence_score=drafted.evidence_score, reason=drafted.reason)
         if drafted.refused or loaded.generator is None:
             yield replace(base, timings_ms=timings(t0, t1, time.perf_counter()))
             return
@@ -393,26 +210,29 @@ class Pipeline:
         an unknown kind, and `EmptyIndexError` when nothing is indexed."""
         text = clean_question(question, self.settings.max_question_chars)
         loaded = self._load()
-        return self._retrieve(loaded, text, self._query_vector(text), top_k,
+        return self._retrieve(loaded, text, self.embedder.embed([text])[0], top_k,
                               _check_kinds(loaded, kinds))[0]
 
     def _retrieve(self, loaded: _Loaded, text: str, query_vector: np.ndarray,
                   top_k: int | None = None, kinds: tuple[str, ...] | None = None
                   ) -> tuple[list[Hit], list[Candidate]]:
         """Hits (reranked, `top_k` or the setting's) and their scored sentences."""
-        r = self.settings.retrieval
-        k = top_k or r.top_k
-        pool = loaded.retriever.search(text, query_vector, top_k=max(r.rerank_depth, k),
+        k = top_k or self.settings.retrieval.top_k
+        rerank = self.settings.rerank
+        pool = loaded.retriever.search(text, query_vector, top_k=max(rerank.depth, k),
                                        kinds=kinds)
         ranked = loaded.scorer.candidates(text, query_vector, pool, loaded.docs)
-        hits = loaded.scorer.rerank(pool, ranked, k) if r.rerank else pool[:k]
+        hits = loaded.scorer.rerank(pool, ranked, k) if rerank.enabled else pool[:k]
         kept = {h.chunk.chunk_id for h in hits}
-        return hits, [c for c in ranked if c.hit.chunk.chunk_id in kept]
+        ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
+        return with_sentences(hits, ranked), ranked
 
-    def evidence(self, question: str, exclude_docs: Sequence[str] = ()) -> Evidence:
-        """The scored windows and signals an answer to a standalone question is
-        decided from (what the scorer is trained and calibrated on). `exclude_docs`
-        leaves documents out, as if they were not indexed."""
+    def evidence(self, question: str, scorer: LearnedScorer | None,
+                 exclude_docs: Sequence[str] = ()) -> Evidence:
+        """The windows and signals an answer to a standalone question is decided
+        from, scored by `scorer` (None: unscored, for training): what the scorer is
+        trained and calibrated on. `exclude_docs` leaves documents out, as if they
+        were not indexed."""
         loaded = self._load()
         text = clean_question(question, self.settings.max_question_chars)
         query_vector = self.embedder.embed([text])[0]
@@ -425,7 +245,7 @@ class Pipeline:
             ranked = [c for c in ranked if c.hit.chunk.chunk_id in kept]
         else:
             _, ranked = self._retrieve(loaded, text, query_vector)
-        return loaded.answerer.evidence(text, query_vector, ranked, loaded.docs)
+        return loaded.windows.evidence(text, query_vector, ranked, loaded.docs, scorer)
 
     def _chat_backend(self) -> ChatBackend:
         """The chat model, made from the settings once, when first needed."""
@@ -463,6 +283,7 @@ class Pipeline:
         """Load the index and the model now, so the first question is not the slow one.
         Raises `EmptyIndexError` when nothing is indexed."""
         loaded = self._load()
+        self._learned()  # a stale scorer artefact is reported now, not at the first question
         self.embedder.embed(["warm up"])
         if loaded.generator is not None:
             loaded.generator.warm_up()
@@ -474,31 +295,6 @@ class Pipeline:
 
     def document(self, doc_id: str) -> Document | None:
         return self._load().docs.get(doc_id)
-
-    def best_sentences(self, question: str, hits: Sequence[Hit]) -> dict[str, Span]:
-        """The best sentence of each of `hits` for `question`, by chunk id, as the
-        reranker scores them; a hit with no usable sentence is absent. Raises like
-        `retrieve`."""
-        text = clean_question(question, self.settings.max_question_chars)
-        loaded = self._load()
-        ranked = loaded.scorer.candidates(text, self._query_vector(text), list(hits),
-                                          loaded.docs)
-        best: dict[str, Span] = {}
-        for cand in ranked:  # best first
-            best.setdefault(cand.hit.chunk.chunk_id, cand.span)
-        return best
-
-    def _query_vector(self, text: str) -> np.ndarray:
-        last = getattr(self._last_query, "pair", None)
-        if last is None or last[0] != text:
-            last = self._last_query.pair = (text, self.embedder.embed([text])[0])
-        return last[1]
-
-    def as_runnable(self) -> NewsroomQA:
-        """This pipeline as a LangChain `Runnable` (see `rag.langchain.NewsroomQA`)."""
-        from .langchain import NewsroomQA
-
-        return NewsroomQA(self)
 
     def stats(self) -> dict[str, object]:
         self.store.open(create=False)
@@ -522,36 +318,3 @@ def _check_kinds(loaded: _Loaded, kinds: Sequence[str] | None) -> tuple[str, ...
             f"unknown kind of source {', '.join(repr(k) for k in unknown)}; the index "
             f"holds: {', '.join(known)}")
     return tuple(sorted(set(kinds)))
-
-
-# Texts embedded before their documents are stored: bounds memory on a big ingest.
-_GROUP_TEXTS = 8192
-
-
-def _groups(todo: list[tuple[Document, list[Chunk], bool]], limit: int
-            ) -> Iterator[list[tuple[Document, list[Chunk], bool]]]:
-    group: list[tuple[Document, list[Chunk], bool]] = []
-    size = 0
-    for item in todo:
-        group.append(item)
-        size += sum(1 + len(c.sentences) for c in item[1])
-        if size >= limit:
-            yield group
-            group, size = [], 0
-    if group:
-        yield group
-
-
-def _embed_sorted(embedder: Embedder, texts: list[str], step: int,
-                  done: Callable[[int], object]) -> np.ndarray:
-    """Vectors of `texts` (in their order), embedded longest first in calls of `step`;
-    `done(n)` is told after each call."""
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    parts = []
-    for i in range(0, len(order), step):
-        parts.append(embedder.embed([texts[j] for j in order[i:i + step]]))
-        done(len(parts[-1]))
-    stacked = np.concatenate(parts)
-    out = np.empty_like(stacked)
-    out[order] = stacked
-    return out

@@ -8,6 +8,7 @@ quoted text.  That single invariant is what makes every quote checkable.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -87,6 +88,18 @@ class Hit:
     rank: int
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    # The passage's best sentence for the question, as the reranker scored it (None
+    # before reranking, or when no sentence is long enough to be an answer).
+    sentence: Span | None = None
+
+
+def where(publisher: str, date: str, pages: Sequence[int] = (), *,
+          page_word: str = "p.") -> str:
+    """Where a quote is from, as every front end prints it (the one citation line):
+    'Publisher, date, p. 3', or '..., pp. 3, 7'; unknown parts are left out."""
+    cited = (f"{page_word} {pages[0]}" if len(pages) == 1 else
+             "pp. " + ", ".join(map(str, pages)) if pages else "")
+    return ", ".join(x for x in (publisher, date, cited) if x)
 
 
 def printed(quote: str, lead: str | None) -> str:
@@ -116,6 +129,11 @@ class Citation:
     lead: str | None = None
 
     @property
+    def pages(self) -> tuple[int, ...]:
+        """The quote's page, as a tuple for `where` (empty for unpaged documents)."""
+        return (self.page,) if self.page else ()
+
+    @property
     def printed(self) -> str:
         """The quote as it is printed: a list item after the line introducing its list."""
         return printed(self.quote, self.lead)
@@ -137,6 +155,9 @@ class Answer:
     status: AnswerStatus = "answered"
     # Calibrated probability that the shown quotes answer the question (0-1).
     confidence: float = 0.0
+    # not_covered only: why, as a clause ("the indexed documents do not answer…");
+    # front ends show it under their own heading instead of parsing `answer`.
+    reason: str = ""
     hits: tuple[Hit, ...] = field(default=(), compare=False)
     # Score of the best answering sentence (0 when none): what the refusal
     # threshold is compared with. Kept out of the public JSON on purpose.

@@ -20,6 +20,20 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def serve_groups(**values: object) -> dict[str, object]:
+    """`serve` settings from flat names (`rate_burst=3`, `access_log=...`), each put in
+    its group (`limits`, `logs`) the way `Settings` nests them."""
+    from rag.config import LimitsSettings, LogsSettings
+
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        group = ("limits" if key in LimitsSettings.model_fields else
+                 "logs" if key in LogsSettings.model_fields else None)
+        target = out.setdefault(group, {}) if group else out
+        target[key] = value  # type: ignore[index]
+    return out
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
@@ -57,7 +71,7 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged MiniLM, loaded once for every real-model test."""
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.index.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(Settings().embedding)
 

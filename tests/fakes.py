@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.features import NAMES
-from rag.lexical import tokenize
-from rag.scorer import QUESTION_EXTRA
+from rag.answer.features import NAMES
+from rag.vocabulary import tokenize
+from rag.answer.scorer import ARTEFACT_VERSION, QUESTION_EXTRA, fitted_with
 
 
 class FakeEmbedder:
@@ -75,6 +75,7 @@ def write_artefact(path: Path, answered: float = 0.9, relevant: float = 0.1) -> 
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
+        "version": ARTEFACT_VERSION, "fitted_with": fitted_with(),
         "features": list(NAMES), "ranker": linear(n, 0.0), "answer": linear(q, -4.0),
         "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]},
         "bars": {"answered": answered, "relevant": relevant}}))

@@ -82,7 +82,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     (tmp / "docs" / "harbor.txt").write_text(
         "The commission approved 42 new mooring permits for the north basin.\n")
     # Hundreds of bodies from one address: the per-client limit is tested elsewhere.
-    settings = make_settings(tmp, serve={"rate_limit": False})
+    settings = make_settings(tmp, serve={"limits": {"rate_limit": False}})
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     pipeline.ingest([tmp / "docs"], progress=False)
     return TestClient(create_app(settings, pipeline), raise_server_exceptions=False)

@@ -7,7 +7,6 @@ RAG_SCREENSHOTS=1 (or to the folder RAG_SCREENSHOTS names).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,57 +17,19 @@ from fastapi.responses import HTMLResponse
 
 from rag import Pipeline
 
-from .conftest import PROJECT_CORPUS, ROOT, make_settings
-from .web import free_port, serving
+from devtools.web import free_port, serving
+
+from .browser import ask_in_chat, browser, page  # noqa: F401 (fixtures)
+from .conftest import PROJECT_CORPUS, make_settings, serve_groups
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_model]
 
-CHROMIUM = Path("/usr/bin/chromium")
 XSS_DOC = (
     "Harbor bulletin.\n\n"
     "The harbor council met on Monday <script>window.__xss = 1</script> to approve the "
     "dredging budget for the marina. The dredging notice was posted "
     "<img src=x onerror=\"window.__xss = 2\"> at the harbor office.\n")
 XSS_QUESTION = "What did the harbor council approve <img src=x onerror=\"window.__xss = 3\">?"
-
-
-def _shot_dir() -> Path | None:
-    wanted = os.environ.get("RAG_SCREENSHOTS", "")
-    if not wanted:
-        return None
-    return Path(wanted) if wanted not in ("1", "true", "yes") else (
-        ROOT / "test-artifacts" / "screenshots")
-
-
-# Module scope: Playwright's sync API keeps an event loop running in the main thread
-# while it is open, which breaks every async test after this module (langchain-tests').
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run does it)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    pg = context.new_page()
-    yield pg
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    folder = _shot_dir() or (ROOT / "test-artifacts" / "screenshots" if failed else None)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        pg.screenshot(path=str(folder / f"{name}{'-FAILED' if failed else ''}.png"),
-                      full_page=True)
-    context.close()
 
 
 def _host_page(chat_url: str) -> FastAPI:
@@ -103,7 +64,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict[st
     chat_port, host_port, other_port = free_port(), free_port(), free_port()
     host_url = f"http://127.0.0.1:{host_port}"
     # Limits a whole test module never meets: they are tested with `strict_site`.
-    settings = make_settings(tmp, serve={"embed_origins": [host_url], "rate_burst": 1000})
+    settings = make_settings(tmp, serve=serve_groups(embed_origins=[host_url],
+                                                        rate_burst=1000))
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
     chat_url = f"http://127.0.0.1:{chat_port}"
@@ -113,14 +75,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[dict[st
         yield {"chat": chat_url, "host": host_url, "other": other_url}
 
 
-def _ask_in_chat(page, question: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator("#question textarea").fill(question)
-    page.locator("#ask").click()
-
-
 def test_chat_answers_with_quotes_and_shows_the_passage(page, site) -> None:  # type: ignore[no-untyped-def]
     page.goto(site["chat"] + "/")
-    _ask_in_chat(page, "Who drafted the policy directive?")
+    ask_in_chat(page, "Who drafted the policy directive?")
     answer = page.locator("#chat .message").filter(has_text="Sources").last
     answer.wait_for(timeout=60_000)
     assert "Gene Hamilton, counselor to the attorney general" in answer.inner_text()
@@ -137,7 +94,7 @@ def test_chat_fetches_nothing_from_outside(page, site) -> None:  # type: ignore[
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     page.goto(site["chat"] + "/")
-    _ask_in_chat(page, "Who drafted the policy directive?")
+    ask_in_chat(page, "Who drafted the policy directive?")
     page.locator("#chat .message").filter(has_text="Sources").last.wait_for(timeout=60_000)
     outside = [u for u in requested
                if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
@@ -146,7 +103,7 @@ def test_chat_fetches_nothing_from_outside(page, site) -> None:  # type: ignore[
 
 def test_refusal_is_a_distinct_not_covered_state(page, site) -> None:  # type: ignore[no-untyped-def]
     page.goto(site["chat"] + "/")
-    _ask_in_chat(page, "What is the capital of France?")
+    ask_in_chat(page, "What is the capital of France?")
     page.get_by_text("Not covered by these documents.").wait_for(timeout=60_000)
     assert page.locator("#chat blockquote").count() == 0
 
@@ -190,7 +147,7 @@ def test_widget_and_api_refuse_other_origins(page, site) -> None:  # type: ignor
 
 def test_markup_in_documents_and_questions_stays_inert(page, site) -> None:  # type: ignore[no-untyped-def]
     page.goto(site["chat"] + "/")
-    _ask_in_chat(page, XSS_QUESTION)
+    ask_in_chat(page, XSS_QUESTION)
     answer = page.locator("#chat .message").filter(has_text="Sources").last
     answer.wait_for(timeout=60_000)
     text = page.locator("#chat").inner_text()
@@ -220,7 +177,7 @@ def test_kind_selector_and_data_kinds_restrict_the_search(page, site) -> None:  
     selector.wait_for(timeout=20_000)
     assert {"news", "other"} <= set(selector.locator("label").all_inner_texts())
     selector.get_by_label("other").check()
-    _ask_in_chat(page, "Who drafted the policy directive?")
+    ask_in_chat(page, "Who drafted the policy directive?")
     reply = page.locator("#chat .message").filter(
         has_text=re.compile("Sources|Not covered")).last
     reply.wait_for(timeout=60_000)
@@ -263,7 +220,7 @@ def test_chat_copies_a_quote_and_the_answer(page, site) -> None:  # type: ignore
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     question = "Who drafted the policy directive?"
     page.goto(site["chat"] + "/")
-    _ask_in_chat(page, question)
+    ask_in_chat(page, question)
     page.locator("#chat .message").filter(has_text="Sources").last.wait_for(timeout=60_000)
     expected = _api_answer(site["chat"], question)
     buttons = page.locator("#draft button.copy-quote")
@@ -311,43 +268,6 @@ def test_widget_copies_a_quote_and_the_answer(page, site) -> None:  # type: igno
 
 
 @pytest.fixture(scope="module")
-def strict_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
-    """An app whose readers may ask one question (and one more every ten minutes)."""
-    from ui.app import create_app
-
-    tmp = tmp_path_factory.mktemp("strict")
-    settings = make_settings(tmp, serve={"rate_burst": 1, "rate_per_minute": 0.1})
-    pipeline = Pipeline(settings, embedder=embedder)
-    pipeline.ingest([PROJECT_CORPUS], progress=False)
-    with serving(create_app(settings, pipeline)) as url:
-        yield url
-
-
-def test_rate_limit_is_a_clear_message_in_widget_and_chat(page, strict_site) -> None:  # type: ignore[no-untyped-def]
-    page.goto(strict_site + "/embed")
-    for _ in range(2):
-        page.locator("#q").fill("How long did prosecutions take?")
-        page.locator("button[type=submit]").click()
-        page.locator(".a:not(.pending)").last.wait_for(timeout=60_000)
-    limited = page.locator(".a.limited")
-    limited.wait_for(timeout=20_000)
-    assert limited.inner_text().startswith("Too many questions from your address: please wait")
-    assert page.locator("blockquote").count() >= 1  # the first question was answered
-    page.goto(strict_site + "/")
-    _ask_in_chat(page, "Who drafted the policy directive?")
-    page.get_by_text("Too many questions from your address").first.wait_for(timeout=30_000)
-    assert page.locator("#chat .message").count() == 0
-    import httpx
-    from prometheus_client.parser import text_string_to_metric_families
-
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in
-               text_string_to_metric_families(httpx.get(strict_site + "/metrics").text)
-               for s in f.samples}
-    assert samples[("rag_rate_limited_total", (("route", "/api/ask"),))] == 1
-    assert samples[("rag_rate_limited_total", (("route", "chat"),))] == 1
-
-
-@pytest.fixture(scope="module")
 def uncertain_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[str]:
     """An app whose answered bar no answer reaches: every quoted answer is uncertain
     (the state itself, not the scorer, is what these tests look at)."""
@@ -358,7 +278,7 @@ def uncertain_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterat
     (tmp / "docs" / "harbor-bulletin.txt").write_text(XSS_DOC, encoding="utf-8")
     port = free_port()
     settings = make_settings(tmp, answer={"answered_bar": 1.0},
-                             serve={"rate_burst": 1000})
+                             serve={"limits": {"rate_burst": 1000}})
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS, tmp / "docs"], progress=False)
     with serving(create_app(settings, pipeline), port) as url:
@@ -367,14 +287,14 @@ def uncertain_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterat
 
 def test_uncertain_answers_are_marked_apart_in_chat_and_widget(page, uncertain_site) -> None:  # type: ignore[no-untyped-def]
     page.goto(uncertain_site + "/")
-    _ask_in_chat(page, "Who drafted the policy directive?")
+    ask_in_chat(page, "Who drafted the policy directive?")
     reply = page.locator("#chat .message").filter(has_text="Sources").last
     reply.wait_for(timeout=60_000)
     text = reply.inner_text()
     assert text.index("The documents may not answer this directly.") < text.index("Gene Hamilton")
     assert "closest passage:" in text and page.locator("#chat blockquote").count() >= 1
     # Markup in the question and the quotes stays text in this state too.
-    _ask_in_chat(page, XSS_QUESTION)
+    ask_in_chat(page, XSS_QUESTION)
     page.locator("#chat .message").filter(has_text="<img src=x").last.wait_for(timeout=60_000)
     assert page.evaluate("() => window.__xss") is None
     assert page.locator("#chat img").count() == 0

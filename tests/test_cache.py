@@ -101,7 +101,7 @@ def test_settings_that_shape_answers_change_the_fingerprint(tmp_path: Path) -> N
 
 
 def test_lru_keeps_the_most_recently_used() -> None:
-    cache = AnswerCache(2)
+    cache = AnswerCache(2, wait_seconds=30)
     answers = {k: Answer(question=k, answer=k, refused=False, citations=(), timings_ms={})
                for k in "abc"}
     cache.put("a", "a", answers["a"])

@@ -16,7 +16,7 @@ from rag import ConfigError, Pipeline
 
 from .conftest import make_settings
 from .fakes import FakeEmbedder
-from .web import free_port
+from devtools.web import free_port
 
 QUESTION = "How many mooring permits did the commission approve?"
 

@@ -49,7 +49,8 @@ def test_answer_copy_markdown_golden() -> None:
         "DOJ OIG, 2021-01-14, pp. 7, 12\n"
         "- [2] [Sessions' office was 'driving force'](https://www.abajournal.com/news/article/"
         "#:~:text=Gene%20Hamilton%20drafted%20it.), ABA Journal, 2021-01")
-    refused = Answer("q", "Not covered: the documents do not answer this.", True, (), {})
+    refused = Answer("q", "Not covered: the documents do not answer this.", True, (), {},
+                     status="not_covered", reason="the documents do not answer this.")
     assert answer_copy_markdown(refused) == (
         "**Not covered by these documents.** The documents do not answer this.")
 

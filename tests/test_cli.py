@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline, Settings
-from rag.cli import main
+from cli.main import main
 
 from .fakes import FakeEmbedder
 

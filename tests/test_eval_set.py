@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from evals.questions import load_questions
-from rag.load import load_document
-from rag.manifest import load_manifest
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
 
 from .conftest import PROJECT_CORPUS, ROOT
 

@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, Response
 from fpdf import FPDF
 
 from rag import Pipeline, Settings
-from rag.cli import main
-from rag.fetch import FetchPolicy, fetch_missing
-from rag.manifest import load_manifest
+from cli.main import main
+from rag.ingest.fetch import FetchPolicy, fetch_missing
+from rag.ingest.manifest import load_manifest
 
 from .conftest import ROOT
 from .fakes import FakeEmbedder
-from .web import free_port, serving
+from devtools.web import free_port, serving
 
 
 def pdf_bytes(text: str) -> bytes:
@@ -264,7 +264,7 @@ def test_quick_mode_bounds_a_hanging_name_lookup(tmp_path: Path) -> None:
     result = fetch_missing(load_manifest(corpus / "sources.toml"), corpus, tmp_path / "src",
                            FetchPolicy(timeout=1, connect_timeout=0.3, retries=1, quick=True),
                            resolve=hanging)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # bounded: the lookup alone hangs for 5 s
     assert looked_up == ["dns.example"] and result.unreachable == ["dns.example"]
     assert result.offline and "name lookup timed out" in result.problems[0]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import rewrite
+from rag.question.followup import rewrite
 
 PREVIOUS = [{"role": "user", "content": "When did Sessions announce the zero-tolerance policy?"},
             {"role": "assistant", "content": "“In April 2018, ...” [1]"}]

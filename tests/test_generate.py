@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag import Pipeline
-from rag.generate import SupportChecker, grammar, parse
+from rag.llm.generate import SupportChecker, grammar, parse
 from rag.types import Answer, Token
 
 from .conftest import make_settings

@@ -90,7 +90,7 @@ def test_same_content_under_another_name_is_indexed_once(
 
 def test_reading_the_store_in_many_pages_loses_nothing(fake_pipeline: Pipeline, small_corpus: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag import store
+    from rag.index import store
 
     fake_pipeline.ingest([small_corpus], progress=False)
     whole = [c.chunk_id for c in fake_pipeline.store.chunks()]

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from cli.main import main
 from rag import Pipeline, QuestionError
-from rag.cli import main
-from rag.lexical import LexicalIndex
+from rag.index.lexical import LexicalIndex
+from rag.retrieve.hybrid import HybridRetriever
 
 from .conftest import SHARED_CORPUS, make_settings
 from .fakes import FakeEmbedder
@@ -79,7 +80,8 @@ def test_each_side_filters_on_its_own(pipeline: Pipeline) -> None:
     vector = pipeline.embedder.embed([QUESTION])[0]
     dense = pipeline.store.dense_search(vector, 10, ["news"])
     assert dense and all(cid.startswith("harbor-story") for cid, _ in dense)
-    retriever = pipeline._load().retriever
+    retriever = HybridRetriever.build(pipeline.store, pipeline.settings.retrieval,
+                                      pipeline.stored_documents())
     lexical = retriever.search(QUESTION, vector, kinds=["executive-order"])
     assert {h.chunk.doc_id for h in lexical} <= {"dredging-order"}
     index = LexicalIndex(["mooring permits here", "mooring permits there", "dredging"])

@@ -1,4 +1,4 @@
-"""rag.langchain on a small corpus with the deterministic fakes (fast)."""
+"""rag.integrations.langchain on a small corpus with the deterministic fakes (fast)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from langchain_core.runnables import RunnableLambda
 
 from rag import Pipeline, QuestionError
-from rag.langchain import NewsroomEmbeddings, NewsroomQA, NewsroomRetriever
+from rag.integrations.langchain import NewsroomEmbeddings, NewsroomQA, NewsroomRetriever
 
 from .conftest import ANSWER_KEYS, make_settings
 from .fakes import FakeChat, FakeEmbedder
@@ -100,7 +100,7 @@ def test_empty_question_is_a_question_error(pipeline: Pipeline) -> None:
 
 
 def test_qa_invoke_gives_the_ask_json(pipeline: Pipeline) -> None:
-    qa = pipeline.as_runnable()
+    qa = NewsroomQA(pipeline)
     assert isinstance(qa, NewsroomQA)
     out = qa.invoke(QUESTION)
     assert set(out) == ANSWER_KEYS
@@ -145,7 +145,7 @@ def test_qa_streams_tokens_then_the_answer_in_llm_mode(tmp_path: Path,
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model),
                         backend=FakeChat({"mooring permits": reply}))
     pipeline.ingest([small_corpus], progress=False)
-    qa = pipeline.as_runnable()
+    qa = NewsroomQA(pipeline)
     chunks = list(qa.stream(QUESTION))
     tokens, last = chunks[:-1], chunks[-1]
     assert len(tokens) > 1 and all(set(c) == {"token"} for c in tokens)

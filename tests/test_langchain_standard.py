@@ -16,7 +16,7 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from rag import Pipeline
 from rag.config import DEFAULT_EMBEDDING_MODEL
-from rag.langchain import NewsroomEmbeddings, NewsroomRetriever
+from rag.integrations.langchain import NewsroomEmbeddings, NewsroomRetriever
 
 from .conftest import make_settings
 

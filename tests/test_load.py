@@ -6,8 +6,8 @@ import pytest
 from fpdf import FPDF
 
 from rag.errors import LoadError
-from rag.load import load_document
-from rag.manifest import Manifest, load_manifest
+from rag.ingest.load import load_document
+from rag.ingest.manifest import Manifest, load_manifest
 
 from .conftest import PROJECT_CORPUS
 

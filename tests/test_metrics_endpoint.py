@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rag import Pipeline
 
-from .conftest import make_settings
+from .conftest import make_settings, serve_groups
 from .fakes import FakeEmbedder, write_artefact
 
 QUESTION = "How many mooring permits were approved?"
@@ -21,7 +21,7 @@ def _app(tmp: Path, corpus: Path | None, **serve: object) -> tuple[TestClient, P
     from ui.app import create_app
 
     # A scorer whose states follow question-word coverage: the counts below are exact.
-    settings = make_settings(tmp, serve=serve,
+    settings = make_settings(tmp, serve=serve_groups(**serve),
                              answer={"scorer_path": write_artefact(tmp / "scorer.json")})
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     if corpus is not None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import ConfigError, models
+from rag import ConfigError
+from rag.llm import models
 
 
 @pytest.fixture

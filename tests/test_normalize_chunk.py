@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from rag.chunk import chunk_document, sentence_spans
+from rag.ingest.chunk import chunk_document, sentence_spans
 from rag.config import ChunkSettings
-from rag.load import load_document
-from rag.manifest import Manifest
-from rag.normalize import markdown_to_text, normalize_text, split_front_matter
+from rag.ingest.load import load_document
+from rag.ingest.manifest import Manifest
+from rag.ingest.normalize import markdown_to_text, normalize_text, split_front_matter
 from rag.types import Document, SourceInfo
 
 

@@ -15,7 +15,7 @@ from rag import ConfigError, Pipeline
 
 from .conftest import make_settings
 from .fakes import FakeEmbedder
-from .web import free_port, serving
+from devtools.web import free_port, serving
 
 REPLY = "The commission approved 42 new mooring permits. [S1]\n"
 

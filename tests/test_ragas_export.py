@@ -14,7 +14,7 @@ import pytest
 
 from evals.export import REFUSAL_REFERENCE
 from rag import Pipeline, Settings
-from rag.cli import main
+from cli.main import main
 
 from .fakes import FakeEmbedder
 

@@ -88,7 +88,7 @@ def test_cli_json_over_the_shipped_corpus(shipped_dir: Path) -> None:
     env = {**os.environ, "RAG_DATA_DIR": str(shipped_dir)}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask",
+        [sys.executable, "-m", "cli", "ask",
          "How many children were separated from their families?", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
     cold_seconds = time.perf_counter() - started

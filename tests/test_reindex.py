@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag import IngestBusyError, Pipeline
-from rag.lock import ingest_lock
+from rag.ingest.lock import ingest_lock
 
 from .conftest import PROJECT_CORPUS, ROOT, make_settings
 from .fakes import FakeEmbedder
@@ -80,7 +80,7 @@ def test_sigkill_during_rebuild_leaves_the_previous_index(tmp_path: Path, embedd
             for j in range(300)))
     env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir),
            "RAG_CORPUS_DIR": str(PROJECT_CORPUS)}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "--rebuild",
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "ingest", "--rebuild",
                              str(PROJECT_CORPUS), str(big)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(12)
@@ -91,10 +91,10 @@ def test_sigkill_during_rebuild_leaves_the_previous_index(tmp_path: Path, embedd
     assert reopened.stats()["documents"] == 1
     assert reopened.ask(question).to_dict()["citations"] == before["citations"]
     # The lock died with the process: the next ingest runs, and cleans up.
-    done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--rebuild",
+    done = subprocess.run([sys.executable, "-m", "cli", "ingest", "--rebuild",
                            str(PROJECT_CORPUS)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", question, "--json"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "cli", "ask", question, "--json"], cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=300).stdout)["citations"]

@@ -29,7 +29,8 @@ def test_answer_markdown_golden() -> None:
         "> “Quote \\*with\\* &lt;script&gt;” **\\[1\\]**\n\n**Sources**\n\n"
         "- **\\[1\\]** [A &lt;b&gt;title&lt;/b&gt;](https://example.org/doc.pdf#page=3) "
         "(Pub, 2021\\-01, p\\. 3)")
-    refused = Answer("q", "Not covered: the documents do not answer this.", True, (), {})
+    refused = Answer("q", "Not covered: the documents do not answer this.", True, (), {},
+                     status="not_covered", reason="the documents do not answer this.")
     assert answer_markdown(refused) == (
         "**Not covered by these documents.** The documents do not answer this\\.")
 

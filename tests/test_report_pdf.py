@@ -1,4 +1,4 @@
-"""A report-grade PDF (tests/fixtures/report) read the way a person reads it.
+"""A report-grade PDF (devtools/report) read the way a person reads it.
 
 The fixture is generated once per session; `Layout` says where the generator put
 each hyphenated word, footnote and page-crossing sentence, and the assertions
@@ -15,14 +15,14 @@ import pytest
 from pypdf import PdfReader
 
 from evals.questions import load_questions
-from rag.chunk import chunk_document
+from rag.ingest.chunk import chunk_document
 from rag.config import ChunkSettings
-from rag.load import load_document
-from rag.manifest import load_manifest
-from rag.pdf import join_lines
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
+from rag.ingest.pdf import join_lines
 from rag.types import Document
-from tests.fixtures.report import content as C
-from tests.fixtures.report.make_report import Layout, build
+from devtools.report import content as C
+from devtools.report.make_report import Layout, build
 
 from .conftest import PROJECT_CORPUS, ROOT, make_settings
 

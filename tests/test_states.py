@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from rag import Pipeline
-from rag.answer import NOT_COVERED, UNCERTAIN
+from rag.answer.wording import NOT_COVERED, UNCERTAIN
 from rag.errors import ConfigError
-from rag.features import NAMES
-from rag.scorer import DEFAULT_ARTEFACT, LearnedScorer
+from rag.answer.features import NAMES
+from rag.answer.scorer import ARTEFACT_VERSION, DEFAULT_ARTEFACT, LearnedScorer, fitted_with
 
 from .conftest import make_settings
 from .fakes import FakeEmbedder, write_artefact
@@ -58,26 +58,37 @@ def test_bars_can_be_overridden_in_settings(tmp_path: Path, small_corpus: Path) 
         == "answered"
 
 
-def test_the_hand_scorer_has_two_states(tmp_path: Path, small_corpus: Path) -> None:
-    settings = make_settings(tmp_path, answer={"scorer": "hand"})
-    p = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
-    p.ingest([small_corpus], progress=False)
-    assert p.ask("How many mooring permits did the commission approve?").status == "answered"
-    assert p.ask("What is the boiling point of mercury?").status == "not_covered"
-
-
 def test_an_unreadable_or_stale_artefact_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the answer scorer"):
         LearnedScorer.load(tmp_path / "missing.json")
     stale = tmp_path / "stale.json"
     stale.write_text(json.dumps({"features": ["a", "b"], "ranker": {}, "answer": {}}))
-    with pytest.raises(ConfigError, match="retrain"):
+    with pytest.raises(ConfigError, match="evals.train_scorer"):
         LearnedScorer.load(stale)
+
+
+def test_an_artefact_fitted_with_other_constants_or_uncalibrated_is_refused(
+        tmp_path: Path) -> None:
+    data = json.loads(DEFAULT_ARTEFACT.read_text())
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps({**data, "fitted_with": "0" * 16}))
+    with pytest.raises(ConfigError, match="other features or vocabulary.*evals.train_scorer"):
+        LearnedScorer.load(changed)
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({k: v for k, v in data.items() if k != "version"}))
+    with pytest.raises(ConfigError, match="format version None"):
+        LearnedScorer.load(old)
+    raw = tmp_path / "raw.json"
+    raw.write_text(json.dumps({**data, "calibration": None, "bars": None}))
+    with pytest.raises(ConfigError, match="not calibrated.*evals.calibrate"):
+        LearnedScorer.load(raw)
+    assert LearnedScorer.load(raw, calibrated=False).bars is None  # what calibrating reads
 
 
 def test_the_shipped_artefact_is_trained_and_calibrated() -> None:
     data = json.loads(DEFAULT_ARTEFACT.read_text())
     assert tuple(data["features"]) == NAMES
+    assert data["version"] == ARTEFACT_VERSION and data["fitted_with"] == fitted_with()
     assert data["calibration"] and data["bars"], "run evals.calibrate after training"
     assert "questions" not in data["trained_on"].get("folder", "")  # never an eval set
     scorer = LearnedScorer.load()

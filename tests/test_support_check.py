@@ -6,7 +6,7 @@ from collections import Counter
 
 from evals.questions import load_questions
 from evals.support_check import cases
-from rag.generate import SupportChecker
+from rag.llm.generate import SupportChecker
 
 from .conftest import ROOT
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from evals.questions import load_questions
 from evals.train_scorer import fold, load_synthetic
-from rag.load import load_document
-from rag.manifest import load_manifest
+from rag.ingest.load import load_document
+from rag.ingest.manifest import load_manifest
 
 from .conftest import PROJECT_CORPUS, ROOT
 
@@ -40,6 +40,6 @@ def test_no_training_question_is_an_eval_question() -> None:
 
 
 def test_the_artefact_records_what_it_was_trained_and_calibrated_on() -> None:
-    data = json.loads((ROOT / "rag" / "answer_scorer.json").read_text())
+    data = json.loads((ROOT / "rag" / "answer" / "answer_scorer.json").read_text())
     assert Path(data["trained_on"]["folder"]).name == "synth"
     assert Path(data["calibrated_on"]["file"]).name == "questions.jsonl"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rag.chunk import chunk_document
+from rag.ingest.chunk import chunk_document
 from rag.config import ChunkSettings
-from rag.normalize import normalize_text
+from rag.ingest.normalize import normalize_text
 from rag.types import Document, Hit, SourceInfo
-from rag.windows import MAX_SENTENCES, DocSentences, windows_around
+from rag.answer.windows import MAX_SENTENCES, DocSentences, windows_around
 
 TEXT = normalize_text(
     "The council met on Monday. Mayor Ruiz opened the session.\n\n"

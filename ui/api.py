@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from rag import EmptyIndexError, Pipeline, QuestionError, RagError
-from rag.types import Answer, Token
+from rag import Answer, Pipeline, RagError, Token
 
 from .cite_text import draft_payload
+from .errors import http_status
 from .feedback import FeedbackLog
 
 
@@ -60,23 +60,19 @@ def _answer_json(answer: Answer, draft: bool) -> dict[str, Any]:
 
 def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
     router = APIRouter(prefix="/api")
-    serve = pipeline.settings.serve
-    slots = threading.BoundedSemaphore(serve.api_max_inflight)
+    limits = pipeline.settings.serve.limits
+    slots = threading.BoundedSemaphore(limits.api_max_inflight)
 
     # Plain `def`: FastAPI runs these in its thread pool, the pipeline is thread-safe.
     @router.post("/ask")
     def ask(req: AskRequest, request: Request) -> Any:
-        if not slots.acquire(timeout=serve.api_wait_seconds):
+        if not slots.acquire(timeout=limits.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         try:
             answer = pipeline.ask(req.question, [t.model_dump() for t in req.history],
                                   req.kinds)
-        except QuestionError as exc:
-            return _error(400, str(exc))
-        except EmptyIndexError as exc:
-            return _error(503, str(exc))
         except RagError as exc:
-            return _error(500, str(exc))
+            return _error(http_status(exc), str(exc))
         finally:
             slots.release()
         request.state.answer = answer  # for the metrics and the access log
@@ -86,18 +82,15 @@ def make_router(pipeline: Pipeline, feedback: FeedbackLog) -> APIRouter:
     def ask_stream(req: AskRequest, request: Request) -> Any:
         """Server-sent events: `token` events with generated text (llm mode), then
         one `answer` event holding the same object as /api/ask (or an `error`)."""
-        if not slots.acquire(timeout=serve.api_wait_seconds):
+        if not slots.acquire(timeout=limits.api_wait_seconds):
             return _error(503, "busy: too many questions at once; retry in a few seconds")
         history = [t.model_dump() for t in req.history]
         try:
             events = pipeline.ask_stream(req.question, history, req.kinds)
             first = next(events)  # surface a bad question as a plain 400, before streaming
-        except QuestionError as exc:
-            slots.release()
-            return _error(400, str(exc))
         except RagError as exc:
             slots.release()
-            return _error(503 if isinstance(exc, EmptyIndexError) else 500, str(exc))
+            return _error(http_status(exc), str(exc))
 
         def sse() -> Iterator[str]:
             try:

@@ -65,7 +65,8 @@ def theme() -> gr.themes.Base:
                              font_mono=["ui-monospace", "monospace"])
 
 
-def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
+def create_app(settings: Settings, pipeline: Pipeline | None = None,
+               limits: QuestionLimits | None = None) -> FastAPI:
     """Build the app; `pipeline` may be injected (tests), else one is made from settings."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio can phone home
     pipeline = pipeline or Pipeline(settings)
@@ -73,7 +74,8 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None) -> FastAPI:
     app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    limits, metrics = QuestionLimits(settings.serve), AppMetrics(pipeline, settings)
+    limits = limits or QuestionLimits(settings.serve)  # tests inject one with their clock
+    metrics = AppMetrics(pipeline, settings)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
                        allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
     app.middleware("http")(_security_headers(settings.serve.embed_origins))

@@ -11,10 +11,10 @@ from typing import Any
 
 import gradio as gr
 
-from rag import Pipeline, QuestionError, RagError
-from rag.types import Citation, Token
+from rag import Citation, Pipeline, RagError, Token
 
 from .cite_text import draft_html, draft_payload
+from .errors import http_status
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, too_many_message
 from .metrics import AppMetrics
@@ -97,14 +97,14 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                     yield (gr.update(), drafting, turns, answers, *same)
                     continue
                 answer = event
-        except QuestionError as exc:
-            report(400, started)
-            gr.Warning(str(exc))
+        except RagError as exc:
+            status = http_status(exc)
+            report(status, started)
+            if status != 400:
+                raise gr.Error(str(exc)) from exc
+            gr.Warning(str(exc))  # the question itself: say why, keep it in the box
             yield (message, chat, turns, answers, *same)
             return
-        except RagError as exc:
-            report(500, started)
-            raise gr.Error(str(exc)) from exc
         report(200, started, answer)
         shown = answer_markdown(answer)
         if answer.question.strip() != message.strip():
@@ -195,5 +195,5 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                              "<p>Ask a question; its quotes can be checked here.</p>"),
                     None, outputs).then(lambda: "", None, draft_panel)
     serve = pipeline.settings.serve
-    demo.queue(default_concurrency_limit=serve.workers, max_size=serve.max_queue)
+    demo.queue(default_concurrency_limit=serve.workers, max_size=serve.limits.max_queue)
     return demo

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, where
 
-from .render import (NOT_COVERED_TITLE, UNCERTAIN_HEADING, UNCERTAIN_NOTE, UNCERTAIN_TITLE,
-                     deep_link, md_text)
+from .text import (NOT_COVERED_TITLE, UNCERTAIN_HEADING, UNCERTAIN_NOTE, UNCERTAIN_TITLE,
+                   deep_link, md_text, not_covered_reason)
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,7 @@ class SourceGroup:
 
     def where(self) -> str:
         """'Publisher, date, p. 3' or '..., pp. 3, 7' (parts that are unknown left out)."""
-        pages = self.pages
-        cited = (f"p. {pages[0]}" if len(pages) == 1 else
-                 "pp. " + ", ".join(map(str, pages)) if pages else "")
-        return ", ".join(x for x in (self.first.publisher, self.first.date, cited) if x)
+        return where(self.first.publisher, self.first.date, self.pages)
 
 
 def group_sources(citations: Sequence[Citation]) -> list[SourceGroup]:
@@ -74,8 +71,7 @@ def citation_url(c: Citation) -> str | None:
 def quote_line(c: Citation) -> str:
     """A publishable line: the quote in quotation marks, then title, publisher, date,
     page and URL, each left out when unknown."""
-    parts = [c.title, c.publisher, c.date, f"p. {c.page}" if c.page is not None else "",
-             citation_url(c) or ""]
+    parts = [c.title, where(c.publisher, c.date, c.pages), citation_url(c) or ""]
     return f"“{c.printed}” — " + ", ".join(p for p in parts if p)
 
 
@@ -85,9 +81,8 @@ def _md_link_text(text: str) -> str:
 
 def answer_copy_markdown(answer: Answer) -> str:
     """The whole answer with its sources, as Markdown to paste into a draft."""
-    if answer.refused:
-        why = answer.answer.removeprefix("Not covered:").strip()
-        return f"**{NOT_COVERED_TITLE}** {why[:1].upper() + why[1:]}"
+    if answer.status == "not_covered":
+        return f"**{NOT_COVERED_TITLE}** {not_covered_reason(answer)}"
     parts = [answer.answer] if answer.sentences_supported else []
     if answer.status == "uncertain":
         parts.insert(0, UNCERTAIN_HEADING)
@@ -122,6 +117,8 @@ def draft_payload(answer: Answer) -> dict[str, Any]:
         "quotes": [{"n": c.n, "text": c.printed, "copy": quote_line(c)}
                    for c in answer.citations],
         "uncertain_title": UNCERTAIN_TITLE, "uncertain_note": UNCERTAIN_NOTE,
+        "not_covered_title": NOT_COVERED_TITLE,
+        "reason": not_covered_reason(answer) if answer.status == "not_covered" else "",
         "sources": [{"numbers": _numbers(g), "title": g.first.title, "href": g.link,
                      "where": g.where()} for g in group_sources(answer.citations)],
         "markdown": answer_copy_markdown(answer),

@@ -33,7 +33,7 @@ class RateLimiter:
     `per_minute`. At most `max_clients` buckets are kept (least recently seen
     forgotten first), so a flood of addresses cannot exhaust memory."""
 
-    def __init__(self, per_minute: float, burst: int, max_clients: int = 100_000,
+    def __init__(self, per_minute: float, burst: int, max_clients: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
@@ -64,7 +64,7 @@ class ClientAddresses:
             self.trusted: tuple[IPNetwork, ...] = tuple(
                 ipaddress.ip_network(t.strip(), strict=False) for t in trusted)
         except ValueError as exc:
-            raise ValueError(f"RAG_SERVE__TRUSTED_PROXIES: {exc}; give addresses or "
+            raise ValueError(f"RAG_SERVE__LIMITS__TRUSTED_PROXIES: {exc}; give addresses or "
                              "networks such as 127.0.0.1 or 10.0.0.0/8") from exc
 
     def is_trusted(self, address: str) -> bool:
@@ -104,10 +104,13 @@ def retry_after(wait: float) -> int:
 class QuestionLimits:
     """The app's limiter and address resolution, shared by the API and the chat."""
 
-    def __init__(self, serve: ServeSettings) -> None:
-        self.enabled = serve.rate_limit
-        self.limiter = RateLimiter(serve.rate_per_minute, serve.rate_burst, serve.rate_clients)
-        self.addresses = ClientAddresses(serve.trusted_proxies)
+    def __init__(self, serve: ServeSettings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        limits = serve.limits
+        self.enabled = limits.rate_limit
+        self.limiter = RateLimiter(limits.rate_per_minute, limits.rate_burst,
+                                   limits.rate_clients, clock)
+        self.addresses = ClientAddresses(limits.trusted_proxies)
 
     def check(self, peer: str | None, forwarded_for: str | None) -> float:
         """0.0 when this client may ask now, else the seconds to wait."""

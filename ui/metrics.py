@@ -112,8 +112,9 @@ class AppMetrics:
         for state in ANSWER_STATES:
             self.answers.labels(state)  # present at 0 before the first answer
         r.register(_IndexCollector(pipeline))
-        log = settings.serve.access_log
-        self.access_log = AccessLog(log, settings.serve.access_log_questions) if log else None
+        logs = settings.serve.logs
+        self.access_log = AccessLog(logs.access_log, logs.access_log_questions) \
+            if logs.access_log else None
 
     def request(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

@@ -30,15 +30,14 @@
 
   function render(box, data) {
     box.textContent = "";
-    if (data.refused) {
-      box.className = "a refused";
-      box.appendChild(el("strong", null, "Not covered by these documents. "));
-      var why = data.answer.replace(/^Not covered:\s*/, "");
-      box.appendChild(document.createTextNode(why.charAt(0).toUpperCase() + why.slice(1)));
-      return;
-    }
     // Every string shown or copied below was made by the server (data.draft).
     var draft = data.draft;
+    if (data.status === "not_covered") {
+      box.className = "a refused";
+      box.appendChild(el("strong", null, draft.not_covered_title + " "));
+      box.appendChild(document.createTextNode(draft.reason));
+      return;
+    }
     if (data.status === "uncertain") {
       // The closest passages, which may not answer the question: said first, styled apart.
       box.className = "a uncertain";
