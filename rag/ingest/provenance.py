@@ -1,6 +1,9 @@
 """The desk's manifest: where each document added or edited on the sources desk came
 from (an upload by an editor, a URL, the shipped manifest), when, and its hash.
 
+It belongs to ingest beside `manifest` (the shipped `sources.toml`): the `Ingestor`
+reads both, so a rebuild keeps desk documents and the metadata editors gave.
+
 `DATA_DIR/desk/manifest.json` holds one record per document; the files the desk
 stored are under `DATA_DIR/desk/files/` with names made here (never the client's).
 A job first writes a *pending* record (`DATA_DIR/desk/pending/JOB.json`), then
@@ -21,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..manifest import Manifest, ManifestEntry
-from ..types import SourceInfo
+from rag.config import Settings
+from rag.ingest.manifest import Manifest, ManifestEntry
+from rag.types import SourceInfo
 
 ORIGINS = ("upload", "url", "manifest")
 
@@ -64,9 +68,9 @@ class Provenance:
         return cls(**{**raw, "info": SourceInfo(**raw["info"])})
 
 
-def desk_files(settings: Any) -> Path:
-    """The folder of the files the desk stored (`settings` is a `rag.Settings`)."""
-    return Path(settings.desk_dir) / "files"
+def desk_files(settings: Settings) -> Path:
+    """The folder of the files the desk stored (ingested by default, like fetched sources)."""
+    return settings.desk_dir / "files"
 
 
 def safe_stem(name: str, fallback: str = "document") -> str:
@@ -162,7 +166,7 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def with_desk(manifest: Manifest, settings: Any) -> Manifest:
+def with_desk(manifest: Manifest, settings: Settings) -> Manifest:
     """`manifest` with the desk's records in front, so a rebuild (or a re-ingest)
     gives desk documents, and shipped documents an editor edited, their desk metadata."""
     records = DeskManifest(settings.desk_dir).load()
