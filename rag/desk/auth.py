@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .errors import AccessError
+from rag.desk.errors import AccessError
 
 
 def token_entry(label: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ HTTP statuses in one place (`ui.sources`); the CLI to exit codes.
 
 from __future__ import annotations
 
-from ..errors import RagError
+from rag.errors import RagError
 
 
 class DeskError(RagError):

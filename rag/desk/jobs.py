@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ..errors import RagError
-from .errors import DeskBusyError
+from rag.desk.errors import DeskBusyError
+from rag.errors import RagError
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..config import EditorSettings
-from ..errors import LoadError
-from ..types import Document, SourceInfo
+from rag.config import DeskSettings
+from rag.errors import LoadError
+from rag.types import Document, SourceInfo
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
 
 
-def read_file(path: Path, name: str, cfg: EditorSettings) -> Document:
+def read_file(path: Path, name: str, cfg: DeskSettings) -> Document:
     """The document in `path` (read with the ingest's reader), named `name` in errors.
 
     Returns a `Document` whose `info` holds what the file itself says (title, date…),
@@ -31,7 +31,7 @@ def read_file(path: Path, name: str, cfg: EditorSettings) -> Document:
                               stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired as exc:
         raise LoadError(name, f"reading took over {cfg.read_seconds:g} s "
-                        "(RAG_EDITOR__READ_SECONDS): a PDF bomb or a damaged file?") from exc
+                        "(RAG_SERVE__DESK__READ_SECONDS): a PDF bomb or a damaged file?") from exc
     if done.returncode != 0 or not done.stdout:
         raise LoadError(name, _crash_reason(done.returncode, done.stderr, cfg))
     result = json.loads(done.stdout)
@@ -44,12 +44,12 @@ def read_file(path: Path, name: str, cfg: EditorSettings) -> Document:
                     page_starts=tuple(result["page_starts"]))
 
 
-def _crash_reason(code: int, stderr: bytes, cfg: EditorSettings) -> str:
+def _crash_reason(code: int, stderr: bytes, cfg: DeskSettings) -> str:
     if code in (-signal.SIGXCPU, -signal.SIGKILL):
         return (f"reading used over {cfg.read_seconds:g} s of CPU "
-                "(RAG_EDITOR__READ_SECONDS): a PDF bomb or a damaged file?")
+                "(RAG_SERVE__DESK__READ_SECONDS): a PDF bomb or a damaged file?")
     tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
     if "MemoryError" in tail[0]:
-        return (f"reading needed over {cfg.read_memory_mb} MB (RAG_EDITOR__READ_MEMORY_MB): "
+        return (f"reading needed over {cfg.read_memory_mb} MB (RAG_SERVE__DESK__READ_MEMORY_MB): "
                 "a decompression bomb or a damaged file?")
     return f"the reader failed ({tail[0][:200]})"

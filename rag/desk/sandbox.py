@@ -5,9 +5,10 @@
 Limits are set before anything is parsed: address space (a decompression bomb
 fails with MemoryError), CPU time, no file writes, and the page count of a PDF is
 checked before its text is extracted. Prints one JSON object: the document read by
-`rag.load.load_document` (the ingest's own reader), or `{"error": reason}`.
-The `rag` package is attached without running its `__init__`, so the process starts
-in well under a second and never loads the model, Chroma or LangChain.
+`rag.ingest.load.load_document` (the ingest's own reader), or `{"error": reason}`.
+The `rag` package is attached without running its `__init__` (`rag.ingest`'s is a
+docstring only), so the process starts in well under a second and never loads the
+model, Chroma or LangChain.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def _pages(path: Path) -> int:
 
 def _read(path: Path, max_bytes: int, max_pages: int) -> dict[str, object]:
     from rag.errors import LoadError
-    from rag.load import load_document
-    from rag.manifest import Manifest
+    from rag.ingest.load import load_document
+    from rag.ingest.manifest import Manifest
 
     try:
         if path.suffix.lower() == ".pdf" and path.stat().st_size <= max_bytes \
@@ -58,13 +59,13 @@ def _read(path: Path, max_bytes: int, max_pages: int) -> dict[str, object]:
                 return {"error": f"not a readable PDF ({str(exc)[:200]})"}
             if pages > max_pages:
                 return {"error": f"{pages} pages is over the limit of {max_pages} "
-                        "(RAG_EDITOR__MAX_PAGES); split the PDF or raise the limit"}
+                        "(RAG_SERVE__DESK__MAX_PAGES); split the PDF or raise the limit"}
         doc = load_document(path, Manifest.empty(), max_bytes)
     except LoadError as exc:
         return {"error": exc.reason}
     except MemoryError:
         return {"error": "reading it needed more memory than allowed "
-                "(RAG_EDITOR__READ_MEMORY_MB): a decompression bomb or a damaged file?"}
+                "(RAG_SERVE__DESK__READ_MEMORY_MB): a decompression bomb or a damaged file?"}
     except Exception as exc:  # a damaged file can make any parser fail in its own way
         return {"error": f"not readable ({type(exc).__name__}: {str(exc)[:200]})"}
     return {"text": doc.text, "page_starts": list(doc.page_starts),

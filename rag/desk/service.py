@@ -1,6 +1,7 @@
 """The desk's operations (add a file or a URL, replace, edit, remove), each run as a
-job through the pipeline (`Pipeline.add_documents`, `remove_documents`,
-`inventory`: the ingest's own chunking, embedding and crash-safe store writes).
+job through the ingest (`Ingestor.add_documents`, `remove_documents`, `inventory`:
+its own chunking, embedding and crash-safe store writes). Give it the `Ingestor` of
+the pipeline that answers (`Pipeline.ingestor`): answers switch to what it commits.
 
 A job holds the desk lock (`DATA_DIR/desk/desk.lock`) from start to end, so jobs of
 the app and of `rag sources` in another process queue rather than interleave. It
@@ -24,17 +25,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import Pipeline
-from ..errors import RagError
-from ..manifest import KINDS
-from ..types import Document, SourceInfo
-from .audit import AuditLog
-from .errors import DuplicateError, UnknownDocument, UploadError
-from .jobs import Job, JobKind, JobQueue, Work, new_job
-from .provenance import DeskManifest, Provenance, safe_stem
-from .reader import read_file
-from .uploads import Staged, sniff
-from .urlguard import check_url, fetch, resolve
+from rag.desk.audit import AuditLog
+from rag.desk.errors import DuplicateError, UnknownDocument, UploadError
+from rag.desk.jobs import Job, JobKind, JobQueue, Work, new_job
+from rag.desk.reader import read_file
+from rag.desk.uploads import Staged, sniff
+from rag.desk.urlguard import check_url, fetch, resolve
+from rag.errors import RagError
+from rag.ingest.ingestor import Ingestor
+from rag.ingest.manifest import KINDS
+from rag.ingest.provenance import DeskManifest, Provenance, safe_stem
+from rag.types import Document, SourceInfo
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,12 @@ class Meta:
 
 
 class Desk:
-    """The operations, as jobs. `inline`: run each job in the calling thread (CLI)."""
+    """The operations, as jobs, written through `ingestor`. `inline`: run each job in
+    the calling thread (CLI)."""
 
-    def __init__(self, pipeline: Pipeline, *, inline: bool = False) -> None:
-        settings = pipeline.settings
-        self.pipeline, self.cfg, self.inline = pipeline, settings.editor, inline
+    def __init__(self, ingestor: Ingestor, *, inline: bool = False) -> None:
+        settings = ingestor.settings
+        self.ingestor, self.cfg, self.inline = ingestor, settings.serve.desk, inline
         self.manifest = DeskManifest(settings.desk_dir)
         self.audit = AuditLog(settings.desk_dir / "audit.jsonl")
         self.jobs = JobQueue(self.cfg.jobs_kept, self.cfg.queue_size)
@@ -164,7 +166,7 @@ class Desk:
         """Store `doc` (read from `file`) as a new document or a new version of
         `replacing`, with its provenance; returns the result line."""
         job.content_hash = doc.content_hash
-        indexed = {d.doc_id: d for d, _ in self.pipeline.inventory()}
+        indexed = {d.doc_id: d for d, _ in self.ingestor.inventory()}
         _refuse_duplicate(doc, indexed, name, replacing)
         if replacing is not None:
             base = self._desk_record(replacing, indexed, "replace").info
@@ -193,7 +195,7 @@ class Desk:
         old = self.manifest.get(record.doc_id)
         self.manifest.stage(job.id, record)
         try:
-            self.pipeline.add_documents([doc], force=force, on_progress=job.advance)
+            self.ingestor.add_documents([doc], force=force, on_progress=job.advance)
         except BaseException:
             self.manifest.unstage(job.id)
             if new_file is not None:
@@ -205,7 +207,7 @@ class Desk:
             (self.manifest.files / old.file).unlink(missing_ok=True)
 
     def _edit(self, job: Job, doc_id: str, meta: Meta) -> str:
-        indexed = {d.doc_id: d for d, _ in self.pipeline.inventory()}
+        indexed = {d.doc_id: d for d, _ in self.ingestor.inventory()}
         if doc_id not in indexed:
             raise UnknownDocument(f"no indexed document has the id {doc_id!r}")
         doc = indexed[doc_id]
@@ -220,10 +222,10 @@ class Desk:
                f"{info.date or 'no date'}; {info.kind})"
 
     def _remove(self, job: Job, doc_id: str) -> str:
-        indexed = {d.doc_id: d for d, _ in self.pipeline.inventory()}
+        indexed = {d.doc_id: d for d, _ in self.ingestor.inventory()}
         record = self._desk_record(doc_id, indexed, "remove")
         job.doc_id, job.content_hash = doc_id, indexed[doc_id].content_hash
-        self.pipeline.remove_documents([doc_id])
+        self.ingestor.remove_documents([doc_id])
         self.manifest.drop(doc_id)
         if record.file:
             (self.manifest.files / record.file).unlink(missing_ok=True)
@@ -257,7 +259,7 @@ class Desk:
         with self._desk_lock(wait=False) as held:
             if not held:
                 return []
-            indexed = {d.doc_id: d.content_hash for d, _ in self.pipeline.inventory()}
+            indexed = {d.doc_id: d.content_hash for d, _ in self.ingestor.inventory()}
             _clear_staging(self.staging)
             return self.manifest.reconcile(indexed)
 
@@ -266,7 +268,7 @@ class Desk:
         sources page shows)."""
         records = self.manifest.load()
         return [_row(doc, chunks, records.get(doc.doc_id))
-                for doc, chunks in self.pipeline.inventory()]
+                for doc, chunks in self.ingestor.inventory()]
 
     def provenance(self, doc_id: str) -> Provenance | None:
         return self.manifest.get(doc_id)

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..load import SUPPORTED
-from .errors import UploadError
-from .provenance import safe_stem
+from rag.desk.errors import UploadError
+from rag.ingest.load import SUPPORTED
+from rag.ingest.provenance import safe_stem
 
 # First bytes of formats that are never a document we read, whatever the name says.
 _MAGIC = (
@@ -63,7 +63,7 @@ def sniff(head: bytes, suffix: str, name: str) -> None:
 
 def too_large(name: str, max_bytes: int) -> UploadError:
     return UploadError(f"{name!r} is over the {max_bytes // 2**20} MB upload limit "
-                       "(RAG_EDITOR__MAX_UPLOAD_MB); split it or raise the limit", status=413)
+                       "(RAG_SERVE__DESK__MAX_UPLOAD_MB); split it or raise the limit", status=413)
 
 
 def staged_path(folder: Path, job_id: str, name: str, suffix: str) -> Path:

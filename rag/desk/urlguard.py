@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from ..config import EditorSettings
-from .errors import UploadError
-from .uploads import too_large
+from rag.config import DeskSettings
+from rag.desk.errors import UploadError
+from rag.desk.uploads import too_large
 
 Resolver = Callable[[str, int], list[str]]  # (host, port) -> addresses
 
@@ -92,7 +92,7 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def check_url(url: str, cfg: EditorSettings, resolver: Resolver) -> tuple[str, int, str]:
+def check_url(url: str, cfg: DeskSettings, resolver: Resolver) -> tuple[str, int, str]:
     """(host, port, address to connect to) for `url`; raises `UploadError` when the URL
     or any address its host resolves to may not be fetched."""
     parts = urlsplit(url)
@@ -116,7 +116,7 @@ def check_url(url: str, cfg: EditorSettings, resolver: Resolver) -> tuple[str, i
     return parts.hostname, port, addresses[0]
 
 
-def fetch(url: str, dest: Path, cfg: EditorSettings, resolver: Resolver = resolve) -> Fetched:
+def fetch(url: str, dest: Path, cfg: DeskSettings, resolver: Resolver = resolve) -> Fetched:
     """Download `url` into `dest` + its type's extension. Returns what was fetched;
     raises `UploadError` (refused address, status, type, size, time)."""
     deadline = time.monotonic() + 4 * cfg.fetch_timeout
@@ -143,7 +143,7 @@ def fetch(url: str, dest: Path, cfg: EditorSettings, resolver: Resolver = resolv
         finally:
             conn.close()
     raise UploadError(f"{url[:200]}: more than {cfg.fetch_redirects} redirects "
-                      "(RAG_EDITOR__FETCH_REDIRECTS)")
+                      "(RAG_SERVE__DESK__FETCH_REDIRECTS)")
 
 
 def _suffix(url: str, content_type: str) -> str:
@@ -172,7 +172,7 @@ def _save(resp: http.client.HTTPResponse, path: Path, url: str, max_bytes: int,
                     raise too_large(url[:200], max_bytes)
                 if time.monotonic() > deadline:
                     raise UploadError(f"{url[:200]}: the fetch took too long "
-                                      "(RAG_EDITOR__FETCH_TIMEOUT)", status=504)
+                                      "(RAG_SERVE__DESK__FETCH_TIMEOUT)", status=504)
                 fh.write(block)
     except BaseException:
         path.unlink(missing_ok=True)

@@ -1,24 +1,28 @@
-"""`rag sources add|replace|edit|remove|token`: the desk's operations from a shell,
-run as jobs in this process (same reading sandbox, checks, provenance, audit log)."""
+"""`rag sources [add|replace|edit|remove|token]`: the list of indexed documents, and
+the sources desk's operations from a shell, run as jobs in this process (the same
+reading sandbox, checks, provenance and audit log as the web page's, `rag.desk`)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
-from .. import Pipeline
-from ..manifest import KINDS
-from .auth import token_entry
-from .jobs import Job
-from .service import Desk, Meta
-from .uploads import check_name, copy_in, staged_path
+from cli.render import render_sources
+from rag import Pipeline
+from rag.desk.auth import token_entry
+from rag.desk.jobs import Job
+from rag.desk.service import Desk, Meta
+from rag.desk.uploads import Staged, check_name, copy_in, staged_path
+from rag.ingest.manifest import KINDS
 
 
 def add_parser(sub: Any) -> None:
-    """Register `rag sources [add|replace|edit|remove|token]` on the CLI's sub-parsers."""
+    """Register `rag sources [add|replace|edit|remove|token]` on the CLI's sub-parsers
+    (`sub`, from `argparse.ArgumentParser.add_subparsers`)."""
     src = sub.add_parser("sources", help="list the ingested documents; with a sub-command, "
                          "change them as the sources desk does")
     ops = src.add_subparsers(dest="sources_command")
@@ -48,13 +52,16 @@ def _meta_options(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
-    """Run one sub-command; 0 when every job succeeded, 1 otherwise."""
+    """List the sources, or run one sub-command; 0 when every job succeeded, 1 otherwise."""
+    if not args.sources_command:
+        print(render_sources(pipeline.sources()))
+        return 0
     if args.sources_command == "token":
         token, entry = token_entry(args.label)
         print(f"token for {args.label} (give it to them; it is not stored):\n  {token}\n"
               f"add this entry to RAG_SERVE__EDITOR_TOKENS (a JSON list):\n  {entry}")
         return 0
-    desk = Desk(pipeline, inline=True)
+    desk = Desk(pipeline.ingestor, inline=True)
     for note in desk.recover():
         print(f"note: {note}", file=sys.stderr)
     editor = args.editor or f"cli:{getpass.getuser()}"
@@ -78,9 +85,7 @@ def _jobs(args: argparse.Namespace, desk: Desk, editor: str) -> list[Job]:
             else desk.add_file(_stage(desk, Path(item)), editor, meta) for item in args.items]
 
 
-def _stage(desk: Desk, source: Path) -> Any:
-    import secrets
-
+def _stage(desk: Desk, source: Path) -> Staged:
     suffix = check_name(source.name)
     dest = staged_path(desk.staging, secrets.token_hex(8), source.name, suffix)
     return copy_in(source, dest, suffix, desk.cfg.max_upload_mb * 2**20)
