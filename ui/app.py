@@ -16,11 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from rag import Pipeline, Settings
+from rag import Pipeline, RagError, Settings
 
 from .api import make_router
 from .chat import CSS, build_chat
 from .embed import make_embed_router
+from .errors import error_response
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, RateLimitMiddleware
 from .metrics import CONTENT_TYPE, AppMetrics, MetricsMiddleware
@@ -74,6 +75,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(RagError, error_response)  # what a route raises (the desk's)
     limits = limits or QuestionLimits(settings.serve)  # tests inject one with their clock
     metrics = AppMetrics(pipeline, settings)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,

@@ -4,7 +4,7 @@
 Every editing request needs an editor: a token (`Authorization: Bearer …` or
 `X-Editor-Token`), or the session cookie set by the login form plus its CSRF token
 in `X-CSRF-Token`. With no token configured, editing is off (403). Desk errors
-become HTTP statuses here, in `_status`, and nowhere else. The page renders every
+become HTTP statuses in `ui.errors`, with every other domain error. The page renders every
 document field with `textContent` (static/sources.js), never as HTML.
 """
 
@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from rag import LoadError, Pipeline, RagError
+from rag import Pipeline, RagError
 from rag.desk.auth import Editors, Sessions
-from rag.desk.errors import (AccessError, DeskBusyError, DuplicateError, UnknownDocument,
-                             UploadError)
+from rag.desk.errors import AccessError, UnknownDocument
 from rag.desk.service import Desk, Meta
 from rag.desk.uploads import Staged, check_name, receive, staged_path, too_large
-from rag.manifest import KINDS
+from rag.ingest.manifest import KINDS
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
@@ -56,29 +55,12 @@ class LoginIn(BaseModel):
     token: str = Field(max_length=500)
 
 
-def _status(exc: RagError) -> int:
-    """The one mapping of desk errors to HTTP statuses."""
-    if isinstance(exc, AccessError | UploadError):
-        return exc.status
-    for kind, status in ((DuplicateError, 409), (UnknownDocument, 404), (DeskBusyError, 503),
-                         (LoadError, 400)):
-        if isinstance(exc, kind):
-            return status
-    return 500
-
-
-async def _desk_error(request: Request, exc: Exception) -> Response:
-    status = _status(exc) if isinstance(exc, RagError) else 500
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
-
-
 class Access:
     """Who is asking: an editor (by token or session) or nobody."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.editors = Editors(pipeline.settings.serve.editor_tokens)
-        self.sessions = Sessions(pipeline.settings.editor.session_hours)
+        self.sessions = Sessions(pipeline.settings.serve.desk.session_hours)
 
     def editor(self, request: Request, write: bool = True) -> str:
         """The editor's label; raises `AccessError` (403 editing off or bad CSRF, 401
@@ -105,15 +87,15 @@ class Access:
 
 def mount_sources(app: FastAPI, pipeline: Pipeline) -> Desk:
     """Add the page and `/api/sources/...` to `app`; start the desk (finishing what a
-    killed job left). Returns the desk."""
-    desk = Desk(pipeline)
+    killed job left) on `pipeline`'s ingestor, so answers switch to what it commits.
+    Returns the desk. The app maps the desk's errors (`ui.errors`)."""
+    desk = Desk(pipeline.ingestor)
     try:
         for note in desk.recover():
             log.warning("sources desk: %s", note)
     except RagError as exc:  # e.g. an index built with other settings: asking reports it
         log.warning("sources desk: could not check for unfinished jobs (%s)", exc)
     access = Access(pipeline)
-    app.add_exception_handler(RagError, _desk_error)
     app.include_router(_page_router())
     app.include_router(_api_router(desk, access))
     app.router.on_shutdown.append(desk.jobs.stop)
