@@ -22,10 +22,10 @@ from pathlib import Path
 
 import httpx
 
+from devtools.report.make_report import build
+from devtools.web import serving
 from rag import Pipeline, Settings
 from rag.desk.auth import token_entry
-from tests.fixtures.report.make_report import build
-from tests.web import serving
 
 QUESTION = "Who drafted the Coordination Memorandum?"
 DOC_ID = "oig-fixture-report"
@@ -74,7 +74,7 @@ def main() -> None:
         token, entry = token_entry("bench")
         settings = Settings(data_dir=Path(tmp) / "desk-data")
         settings.serve.editor_tokens = [entry]
-        settings.serve.rate_burst = 10_000
+        settings.serve.limits.rate_burst = 10_000
         pipeline = Pipeline(settings)
         pipeline.ingest(progress=False)
         pipeline.warm_up()

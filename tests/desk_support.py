@@ -17,7 +17,7 @@ from rag.desk.jobs import Job
 from rag.desk.service import Desk, Meta
 from rag.desk.uploads import Staged, check_name, copy_in, staged_path
 
-from .conftest import PROJECT_CORPUS, make_settings
+from .conftest import PROJECT_CORPUS, make_settings, serve_groups
 from .fakes import FakeEmbedder
 
 HARBOR = ("Harbor bulletin.\n\nThe harbor council approved 42 new mooring permits on "
@@ -25,16 +25,26 @@ HARBOR = ("Harbor bulletin.\n\nThe harbor council approved 42 new mooring permit
 HARBOR_Q = "How many mooring permits did the harbor council approve?"
 
 
-def desk_settings(tmp: Path, **editor: Any) -> Settings:
-    return make_settings(tmp, editor=editor, serve={"rate_burst": 1000})
+def desk_settings(tmp: Path, **serve: Any) -> Settings:
+    """Settings for a desk test; `serve` by flat names (`max_pages=50`, `editor_tokens=`)."""
+    return make_settings(tmp, serve=serve_groups(rate_burst=1000, **serve))
 
 
-def make_desk(tmp: Path, **editor: Any) -> Desk:
+class PairedDesk(Desk):
+    """A desk writing through `pipeline`'s ingestor, with the pipeline at hand to ask
+    it questions (the app pairs them the same way)."""
+
+    def __init__(self, pipeline: Pipeline, *, inline: bool = False) -> None:
+        super().__init__(pipeline.ingestor, inline=inline)
+        self.pipeline = pipeline
+
+
+def make_desk(tmp: Path, **serve: Any) -> PairedDesk:
     """A desk over an index of the shipped corpus, embedded by the fake embedder."""
-    settings = desk_settings(tmp, **editor)
+    settings = desk_settings(tmp, **serve)
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))
     pipeline.ingest([PROJECT_CORPUS], progress=False)
-    return Desk(pipeline)
+    return PairedDesk(pipeline)
 
 
 def stage(desk: Desk, source: Path, name: str | None = None) -> Staged:
@@ -59,7 +69,7 @@ def add_text(desk: Desk, tmp: Path, text: str = HARBOR, name: str = "harbor.txt"
     return run(desk, desk.add_file(stage(desk, path), "alice", meta))
 
 
-def cited(desk: Desk, question: str = HARBOR_Q) -> list[str]:
+def cited(desk: PairedDesk, question: str = HARBOR_Q) -> list[str]:
     return [c.doc_id for c in desk.pipeline.ask(question).citations]
 
 

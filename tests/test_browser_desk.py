@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from devtools.web import serving
 from rag import Pipeline
 from rag.desk.auth import token_entry
 
-from .conftest import PROJECT_CORPUS, make_settings
+from .browser import _shot_dir, ask_in_chat, browser, page  # noqa: F401 (fixtures)
+from .conftest import PROJECT_CORPUS, make_settings, serve_groups
 from .desk_support import pdf
-from .test_browser import _ask_in_chat, _shot_dir, browser, page  # noqa: F401 (fixtures)
-from .web import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_model]
 
@@ -34,7 +34,7 @@ def desk_site(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[st
     from ui.app import create_app
 
     tmp = tmp_path_factory.mktemp("desk-web")
-    settings = make_settings(tmp, serve={"rate_burst": 1000, "editor_tokens": [ENTRY]})
+    settings = make_settings(tmp, serve=serve_groups(rate_burst=1000, editor_tokens=[ENTRY]))
     pipeline = Pipeline(settings, embedder=embedder)
     pipeline.ingest([PROJECT_CORPUS], progress=False)
     with serving(create_app(settings, pipeline)) as url:
@@ -50,7 +50,7 @@ def _shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def _answer(pg, question: str) -> str:  # type: ignore[no-untyped-def]
     pg.goto(pg.url.split("/sources")[0] + "/")
-    _ask_in_chat(pg, question)
+    ask_in_chat(pg, question)
     reply = pg.locator("#chat .message").filter(has_text="Sources").last
     reply.wait_for(timeout=120_000)
     return reply.inner_text()  # type: ignore[no-any-return]
@@ -91,7 +91,7 @@ def test_an_editor_adds_a_pdf_sees_it_cited_and_removes_it(page, desk_site: str,
     page.locator("#jobs li.done").filter(has_text="removed").wait_for(timeout=120_000)
     assert page.locator("#docs tr[data-doc-id='marina-works-2026']").count() == 0
     page.goto(desk_site + "/")
-    _ask_in_chat(page, QUESTION)
+    ask_in_chat(page, QUESTION)
     reply = page.locator("#chat .message").filter(has_text=re.compile("Sources|Not covered"))
     reply.last.wait_for(timeout=120_000)
     assert "Bayline" not in page.locator("#chat").inner_text()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag.desk.jobs import JobQueue, new_job
-from rag.desk.provenance import DeskManifest, safe_stem
+from rag.ingest.provenance import DeskManifest, safe_stem
 from rag.desk.service import Meta
 
 from .conftest import ROOT
@@ -144,8 +144,8 @@ def test_a_failed_job_leaves_the_previous_index_answering(desk, tmp_path: Path) 
     add_text(desk, tmp_path)
     before_answer = desk.pipeline.ask(HARBOR_Q).to_dict()["citations"]
     before_docs, before_state = desk.documents(), desk.pipeline.store.state()
-    failing = _FailingEmbedder(desk.pipeline.embedder)
-    desk.pipeline.embedder = failing
+    failing = _FailingEmbedder(desk.ingestor.embedder)
+    desk.ingestor.embedder = failing  # what the job embeds with (questions keep theirs)
     failing.armed = True
     new = tmp_path / "v2.txt"
     new.write_text(HARBOR.replace("42", "57") + "\nA second paragraph here.\n", encoding="utf-8")
@@ -197,7 +197,8 @@ class Stalling(FakeEmbedder):
         return super().embed(texts)
 
 settings = desk_settings(Path(sys.argv[1]))
-desk = Desk(Pipeline(settings, embedder=Stalling(name=settings.embedding.model)), inline=True)
+pipeline = Pipeline(settings, embedder=Stalling(name=settings.embedding.model))
+desk = Desk(pipeline.ingestor, inline=True)
 desk.replace("harbor", stage(desk, Path(sys.argv[3])), "killed-editor")
 """
 
@@ -277,7 +278,7 @@ def test_path_traversal_in_an_upload_name_stays_in_the_desk(desk, tmp_path: Path
 def test_cli_adds_edits_and_removes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     from rag import Pipeline
-    from rag.cli import main
+    from cli.main import main
 
     from .fakes import FakeEmbedder
 
@@ -325,7 +326,7 @@ def test_the_chat_answers_from_the_previous_index_until_the_job_commits(desk, tm
 
     add_text(desk, tmp_path)
     before = desk.pipeline.ask(HARBOR_Q, use_cache=False).to_dict()["citations"]
-    inner, entered, release = desk.pipeline.embedder, threading.Event(), threading.Event()
+    inner, entered, release = desk.ingestor.embedder, threading.Event(), threading.Event()
 
     class Held:
         name = inner.name
@@ -335,7 +336,7 @@ def test_the_chat_answers_from_the_previous_index_until_the_job_commits(desk, tm
                 entered.set()
                 release.wait(60)
             return inner.embed(texts)
-    desk.pipeline.embedder = Held()  # type: ignore[assignment]
+    desk.ingestor.embedder = Held()  # type: ignore[assignment]
     new = tmp_path / "v2.txt"
     new.write_text(HARBOR.replace("42", "57"), encoding="utf-8")
     job = desk.replace("harbor", stage(desk, new), "bob")

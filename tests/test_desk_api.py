@@ -21,10 +21,10 @@ TOKEN, ENTRY = token_entry("alice")
 WIDGET_ORIGIN = "https://news.example"
 
 
-def _client(tmp: Path, tokens: list[str], **editor: object) -> TestClient:
+def _client(tmp: Path, tokens: list[str], **desk: object) -> TestClient:
     from ui.app import create_app
 
-    settings = desk_settings(tmp, **editor).model_copy(deep=True)
+    settings = desk_settings(tmp, **desk).model_copy(deep=True)
     settings.serve.editor_tokens = tokens
     settings.serve.embed_origins = [WIDGET_ORIGIN]
     pipeline = Pipeline(settings, embedder=FakeEmbedder(name=settings.embedding.model))

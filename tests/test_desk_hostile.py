@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import EditorSettings
+from rag.config import DeskSettings
 from rag.desk.errors import UploadError
 from rag.desk.reader import read_file
 from rag.desk.uploads import receive, sniff
@@ -61,7 +61,7 @@ def test_broken_and_encrypted_pdfs_are_refused_naming_the_file(tmp_path: Path) -
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(good.read_bytes()[:300])
     with pytest.raises(LoadError, match=r"^Broken Report\.pdf: ") as err:
-        read_file(broken, "Broken Report.pdf", EditorSettings())
+        read_file(broken, "Broken Report.pdf", DeskSettings())
     assert err.value.reason.startswith("not a readable PDF (")
     writer = PdfWriter()
     for page in PdfReader(good).pages:
@@ -71,14 +71,14 @@ def test_broken_and_encrypted_pdfs_are_refused_naming_the_file(tmp_path: Path) -
     with locked.open("wb") as fh:
         writer.write(fh)
     with pytest.raises(LoadError, match="locked.pdf: encrypted PDF; save an unencrypted copy"):
-        read_file(locked, "locked.pdf", EditorSettings())
+        read_file(locked, "locked.pdf", DeskSettings())
 
 
 def test_a_pdf_with_too_many_pages_is_refused_before_extraction(tmp_path: Path) -> None:
     many = pdf(tmp_path / "many.pdf", ["page"] * 60)
     with pytest.raises(LoadError, match=r"many.pdf: 60 pages is over the limit of 50 "
-                       r"\(RAG_EDITOR__MAX_PAGES\)"):
-        read_file(many, "many.pdf", EditorSettings(max_pages=50))
+                       r"\(RAG_SERVE__DESK__MAX_PAGES\)"):
+        read_file(many, "many.pdf", DeskSettings(max_pages=50))
 
 
 def _flate_bomb(path: Path, megabytes: int) -> Path:
@@ -107,13 +107,13 @@ def test_a_decompression_bomb_is_bounded_in_memory_and_time(tmp_path: Path) -> N
     assert bomb.stat().st_size < 5 * 2**20
     started = time.monotonic()
     with pytest.raises(LoadError, match=r"^bomb.pdf: not readable \(LimitReachedError"):
-        read_file(bomb, "bomb.pdf", EditorSettings())  # pypdf's own inflate limit
+        read_file(bomb, "bomb.pdf", DeskSettings())  # pypdf's own inflate limit
     assert time.monotonic() - started < 60
     # Under pypdf's limits, the reading process's address-space limit stops it.
     smaller = _flate_bomb(tmp_path / "smaller.pdf", 60)
     with pytest.raises(LoadError, match=r"^smaller.pdf: reading it needed more memory than "
-                       r"allowed \(RAG_EDITOR__READ_MEMORY_MB\)"):
-        read_file(smaller, "smaller.pdf", EditorSettings(read_memory_mb=160))
+                       r"allowed \(RAG_SERVE__DESK__READ_MEMORY_MB\)"):
+        read_file(smaller, "smaller.pdf", DeskSettings(read_memory_mb=160))
     assert time.monotonic() - started < 120
 
 
@@ -121,7 +121,7 @@ def test_a_slow_read_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
     long = pdf(tmp_path / "long.pdf", ["Many words on many pages. " * 40] * 400)
     started = time.monotonic()
     with pytest.raises(LoadError, match=r"long.pdf: reading (took|used) over 1 s"):
-        read_file(long, "long.pdf", EditorSettings(read_seconds=1))
+        read_file(long, "long.pdf", DeskSettings(read_seconds=1))
     assert time.monotonic() - started < 30
 
 
@@ -134,7 +134,7 @@ def test_scripts_in_html_never_reach_the_stored_text(tmp_path: Path) -> None:
         "<p onclick=\"window.__xss=2\">Commissioner Alvarez voted against the plan, saying "
         "the budget was too small.</p><script>document.write('pwned')</script>"
         "<img src=x onerror=\"window.__xss=3\"></article></body></html>", encoding="utf-8")
-    doc = read_file(page, "page.html", EditorSettings())
+    doc = read_file(page, "page.html", DeskSettings())
     assert "42 new mooring permits" in doc.text
     assert "__xss" not in doc.text and "pwned" not in doc.text and "<" not in doc.text
 
@@ -159,21 +159,21 @@ def test_only_public_addresses_may_be_fetched(address: str, why: str | None) -> 
                                  "http://user:pw@example.org/"])
 def test_only_plain_http_and_https_urls(url: str) -> None:
     with pytest.raises(UploadError, match="only http|user name or password"):
-        check_url(url, EditorSettings(), resolve)
+        check_url(url, DeskSettings(), resolve)
 
 
 def test_loopback_is_refused_by_default_and_every_resolved_address_is_checked() -> None:
     for url in ("http://127.0.0.1:9/a.txt", "http://localhost:9/", "http://[::1]:9/"):
         with pytest.raises(UploadError, match="loopback address") as err:
-            check_url(url, EditorSettings(), resolve)
+            check_url(url, DeskSettings(), resolve)
         assert err.value.status == 403
     # A name resolving to a public and a private address (a rebinding set-up) is refused.
     with pytest.raises(UploadError, match="10.0.0.5, a private address"):
-        check_url("http://mixed.test/", EditorSettings(),
+        check_url("http://mixed.test/", DeskSettings(),
                   lambda host, port: ["93.184.216.34", "10.0.0.5"])
 
 
-LOOPBACK = EditorSettings(fetch_allow=["127.0.0.1/32"], fetch_timeout=2, max_upload_mb=1)
+LOOPBACK = DeskSettings(fetch_allow=["127.0.0.1/32"], fetch_timeout=2, max_upload_mb=1)
 
 
 def test_a_fetch_connects_to_the_checked_address(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_redirects_are_rechecked_at_every_hop(tmp_path: Path) -> None:
         got = fetch(base + "/ok", tmp_path / "e", LOOPBACK)
         assert got.url == base + "/final.md" and got.suffix == ".md"
         with pytest.raises(UploadError, match="loopback address"):  # without the allow-list
-            fetch(base + "/ok", tmp_path / "f", EditorSettings())
+            fetch(base + "/ok", tmp_path / "f", DeskSettings())
 
 
 def test_slow_oversized_and_foreign_responses_are_refused(tmp_path: Path) -> None:
