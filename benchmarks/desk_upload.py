@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python -m benchmarks.desk_upload [--pages 100]
 
 Serves the app (real model, the shipped corpus) on loopback with an editor token,
-uploads the generated fixture report (tests/fixtures/report) through
+uploads the generated fixture report (devtools/report) through
 `POST /api/sources/files`, polls the job, then asks a question only the report
 answers until an answer cites it. Prints when each stage started, upload to
 committed, committed to the first cited answer, and the total; and, as the baseline in the
