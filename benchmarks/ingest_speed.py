@@ -25,14 +25,15 @@ from rag.ingest.chunk import chunk_document
 from rag.index.embed import Embedder
 from rag.ingest.load import load_document
 from rag.ingest.manifest import load_manifest
-from rag.ingest.ingestor import Todo
+from rag.ingest.ingestor import Progress, Todo
 from devtools.report.make_report import build
 
 
 class PerDocumentIngestor(Ingestor):
     """`Ingestor.write` before batching: per document, chunks then sentences."""
 
-    def write(self, todo: list[Todo], report: IngestReport, progress: bool) -> None:
+    def write(self, todo: list[Todo], report: IngestReport, progress: bool,
+              on_progress: Progress | None = None) -> None:
         step = self.settings.embedding.batch_size * 4
 
         def embed(texts: list[str]) -> np.ndarray:

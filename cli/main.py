@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from cli.render import render_answer, render_sources
+from cli import sources
+from cli.render import render_answer
 from rag import (
     ConfigError,
     EmptyIndexError,
@@ -47,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
                      help="search only documents of this kind (report, news, "
                      "executive-order, fact-sheet...); repeat for several")
-    sub.add_parser("sources", help="list the ingested documents")
+    sources.add_parser(sub)  # `rag sources` and the desk's sub-commands (cli/sources.py)
     corpus = sub.add_parser("corpus", help="manage the documents the manifest lists")
     corpus_sub = corpus.add_subparsers(dest="corpus_command", required=True)
     fetch = corpus_sub.add_parser("fetch", help="download listed documents that are not local")
@@ -126,8 +127,7 @@ def run(args: argparse.Namespace, pipeline: Pipeline) -> int:
             print(render_answer(answer))
         return 0
     if args.command == "sources":
-        print(render_sources(pipeline.sources()))
-        return 0
+        return sources.run(args, pipeline)
     if args.command == "models":
         from rag.llm.models import QWEN_SIZE, assemble_qwen
 

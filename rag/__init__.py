@@ -13,7 +13,9 @@ per stage (arrows point down; `rag` never imports `ui`, `evals` or `cli`):
     answer/                 windows, features, scorer, states, citations
     llm/                    backends, grounded generation, confirm, models
     cache                   the answer cache
-    pipeline                `Pipeline`: ask, ask_stream, retrieve, sources
+    pipeline                `Pipeline`: ask, ask_stream, retrieve, sources (and
+                            `ingestor`, the write side the desk uses)
+    desk/                   the sources desk, above ingest (used by `ui` and `cli`)
     integrations/           LangChain adapters over this facade
 """
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bump when the normalizer or chunker changes output for the same input, so an
@@ -32,6 +33,19 @@ def bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | Non
         lower = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lower
         upper = getattr(m, "le", None) if getattr(m, "le", None) is not None else upper
     return lower, upper
+
+
+def _network(entry: str) -> str:
+    try:
+        ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError as exc:
+        raise ValueError(f"{entry!r} is not an address or network (e.g. 127.0.0.1 "
+                         "or 10.0.0.0/8)") from exc
+    return entry
+
+
+# An address or a network: the one check of every setting that lists networks.
+Network = Annotated[str, AfterValidator(_network)]
 
 
 class EmbeddingSettings(BaseModel):
@@ -219,21 +233,10 @@ class LimitsSettings(BaseModel):
     rate_clients: int = Field(100_000, ge=10, le=10_000_000,
                               description="client addresses tracked at most (the least "
                               "recently seen are forgotten), so memory stays bounded")
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: list[Network] = Field(
         default_factory=list,
         description="addresses or networks (e.g. 10.0.0.0/8) of reverse proxies whose "
         "X-Forwarded-For header names the client; from any other peer it is ignored")
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{entry!r} is not an address or network (e.g. 127.0.0.1 "
-                                 "or 10.0.0.0/8)") from exc
-        return value
 
 
 class LogsSettings(BaseModel):
@@ -248,8 +251,41 @@ class LogsSettings(BaseModel):
         False, description="also write the question text into the access log")
 
 
+class DeskSettings(BaseModel):
+    """The sources desk (`/sources`, `/api/sources/...`, `rag sources add|edit|remove`):
+    what an upload or a fetched URL may cost, and the editors' sessions and jobs."""
+
+    max_upload_mb: int = Field(100, ge=1, le=4096, description="larger uploads (and "
+                               "fetched documents) are refused before being read whole")
+    max_pages: int = Field(2000, ge=1, le=100_000, description="PDFs with more pages "
+                           "are refused before their text is extracted")
+    read_seconds: float = Field(300.0, ge=1.0, le=3600.0, description="reading one file "
+                                "(in a separate process) is stopped after this long")
+    read_memory_mb: int = Field(2048, ge=128, le=65536, description="address-space limit "
+                                "of the process reading one file")
+    fetch_timeout: float = Field(20.0, gt=0.0, le=600.0, description="seconds to connect "
+                                 "and between bytes when fetching a URL; also a whole-fetch "
+                                 "limit of four times this")
+    fetch_redirects: int = Field(5, ge=0, le=20, description="redirects followed at most "
+                                 "(each one re-checked)")
+    fetch_allow: list[Network] = Field(
+        default_factory=list, max_length=100,
+        description="networks (e.g. 10.1.2.0/24) URL fetches may reach although they are "
+        "not public (an intranet CMS); empty: public addresses only. Each entry opens "
+        "server-side request forgery towards it: keep it narrow")
+    public_listing: bool = Field(True, description="anyone may see the sources list "
+                                 "(/sources, GET /api/sources/documents); false: editors only")
+    session_hours: float = Field(12.0, gt=0.0, le=720.0,
+                                 description="an editor's login lasts this long")
+    jobs_kept: int = Field(200, ge=10, le=100_000,
+                           description="finished jobs remembered for the page, newest kept")
+    queue_size: int = Field(100, ge=1, le=10_000,
+                            description="jobs waiting at most; more are refused (503)")
+
+
 class ServeSettings(BaseModel):
-    """`rag serve`: where it listens, who may embed it, its limits and its logs."""
+    """`rag serve`: where it listens, who may embed it, its limits and its logs, who
+    may edit the sources and what the sources desk accepts (`desk`)."""
 
     host: str = Field("127.0.0.1", description="address `rag serve` listens on")
     port: int = Field(7860, ge=1, le=65535, description="port `rag serve` listens on")
@@ -262,6 +298,22 @@ class ServeSettings(BaseModel):
     )
     limits: LimitsSettings = LimitsSettings()
     logs: LogsSettings = LogsSettings()
+    editor_tokens: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="editors allowed to change the sources, each `label:sha256:HEX` (the "
+        "sha256 of the token, never the token itself; `rag sources token LABEL` makes one); "
+        "empty: editing is off")
+    desk: DeskSettings = DeskSettings()
+
+    @field_validator("editor_tokens")
+    @classmethod
+    def _token_hashes(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"[\w .@-]{1,40}:sha256:[0-9a-f]{64}", entry):
+                raise ValueError("each editor token entry is `label:sha256:HEX` (64 hex "
+                                 "digits, the token's sha256); make one with `rag sources "
+                                 "token LABEL`")
+        return value
 
 
 class CacheSettings(BaseModel):
@@ -280,8 +332,10 @@ class CacheSettings(BaseModel):
 class Settings(BaseSettings):
     """All settings of the project. Build with `Settings()`; pass it down."""
 
+    # Errors name the setting and the reason but never echo its value: an editor-token
+    # entry holding a token by mistake must not end up in a log.
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", hide_input_in_errors=True
     )
 
     data_dir: Path = Field(Path("data"), description="where the Chroma index lives (and "
@@ -319,6 +373,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.llm.models_dir or Path(self.data_dir) / "models"
+
+    @property
+    def desk_dir(self) -> Path:
+        """The sources desk's files, manifest and audit log."""
+        return Path(self.data_dir) / "desk"
 
     @property
     def feedback_path(self) -> Path:

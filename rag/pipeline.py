@@ -54,7 +54,10 @@ class Pipeline:
     """Owns the settings, the embedder and the store; answers and ingests.
 
     Heavy parts (model, index) load lazily and once. `ask` is safe to call from
-    several threads.
+    several threads. `ingestor` is the write side (an `Ingestor` on this pipeline's
+    store and embedder): the one seam for code that changes the index while this
+    pipeline answers (the sources desk); answers switch to what it commits, at the
+    next question.
     """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,

@@ -21,14 +21,16 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
 
 
 def serve_groups(**values: object) -> dict[str, object]:
-    """`serve` settings from flat names (`rate_burst=3`, `access_log=...`), each put in
-    its group (`limits`, `logs`) the way `Settings` nests them."""
-    from rag.config import LimitsSettings, LogsSettings
+    """`serve` settings from flat names (`rate_burst=3`, `access_log=...`,
+    `max_pages=50`), each put in its group (`limits`, `logs`, `desk`) the way
+    `Settings` nests them."""
+    from rag.config import DeskSettings, LimitsSettings, LogsSettings
 
     out: dict[str, object] = {}
     for key, value in values.items():
         group = ("limits" if key in LimitsSettings.model_fields else
-                 "logs" if key in LogsSettings.model_fields else None)
+                 "logs" if key in LogsSettings.model_fields else
+                 "desk" if key in DeskSettings.model_fields else None)
         target = out.setdefault(group, {}) if group else out
         target[key] = value  # type: ignore[index]
     return out

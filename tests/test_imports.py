@@ -5,7 +5,9 @@
 - `ui`, `evals` and `rag` never import `cli` (the command line sits above them);
 - benchmarks import no tests (what they share lives in `devtools/`);
 - no circle among the modules of `rag`, `ui`, `evals`, `cli` and `devtools`, counting
-  imports made inside functions too.
+  imports made inside functions too;
+- each stage of `rag` imports only the stages below it (`ALLOWED`);
+- no module of these packages, nor a test, is over 400 lines.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ ALLOWED = {
     "rag.answer": _BASE | {"rag.index", "rag.retrieve", "rag.question"},
     "rag.llm": _BASE | {"rag.answer", "rag.retrieve", "rag.question"},
     "rag.cache": _BASE | {"rag.question"},
+    "rag.desk": _BASE | {"rag.ingest"},  # above ingest; nothing in `rag` imports it
 }
 
 
@@ -103,6 +106,22 @@ def test_each_stage_imports_only_the_stages_below_it() -> None:
     bad = [(m, t) for m, targets in _graph().items() if _stage(m) in ALLOWED
            for t in targets if _stage(t) != _stage(m) and _stage(t) not in ALLOWED[_stage(m)]]
     assert not bad, f"imports across the stage rules: {bad}"
+
+
+def test_nothing_in_the_library_imports_the_sources_desk() -> None:
+    bad = [(m, t) for m, targets in _graph().items() for t in targets
+           if _stage(t) == "rag.desk" and _top(m) == "rag" and _stage(m) != "rag.desk"]
+    assert not bad, f"only ui/ and cli/ may use the desk: {bad}"
+
+
+MAX_LINES = 400
+
+
+def test_no_module_is_over_400_lines() -> None:
+    paths = list(_modules().values()) + list((ROOT / "tests").rglob("*.py"))
+    long = {str(p.relative_to(ROOT)): n for p in paths
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, f"split these modules: {long}"
 
 
 def test_there_is_no_import_circle() -> None:

@@ -16,14 +16,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from rag import Pipeline, Settings
+from rag import Pipeline, RagError, Settings
 
 from .api import make_router
 from .chat import CSS, build_chat
 from .embed import make_embed_router
+from .errors import error_response
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, RateLimitMiddleware
 from .metrics import CONTENT_TYPE, AppMetrics, MetricsMiddleware
+from .sources import CSP as SOURCES_CSP
+from .sources import mount_sources
 
 
 def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
@@ -40,6 +43,8 @@ def _security_headers(origins: list[str]) -> Callable[..., Awaitable[Response]]:
             response.headers["Content-Security-Policy"] = (
                 f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                 f"img-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}")
+        elif path == "/sources":
+            response.headers["Content-Security-Policy"] = SOURCES_CSP
         elif path not in ("/embed.js", "/embed-app.js") and not path.startswith("/api/"):
             response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
         return response
@@ -70,6 +75,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
     app = FastAPI(title="Newsroom RAG", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   redoc_url=None)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(RagError, error_response)  # what a route raises (the desk's)
     limits = limits or QuestionLimits(settings.serve)  # tests inject one with their clock
     metrics = AppMetrics(pipeline, settings)
     app.add_middleware(CORSMiddleware, allow_origins=settings.serve.embed_origins,
@@ -83,6 +89,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None,
                       methods=["GET"], include_in_schema=False)
     app.include_router(make_router(pipeline, feedback))
     app.include_router(make_embed_router(settings.max_question_chars))
+    mount_sources(app, pipeline)  # the sources desk: /sources and /api/sources/...
     blocks = build_chat(pipeline, feedback, limits, metrics)
     return gr.mount_gradio_app(app, blocks, path="/", theme=theme(), css=CSS, ssr_mode=False,
                                footer_links=[], show_error=True,

@@ -18,7 +18,7 @@ from .errors import http_status
 from .feedback import FeedbackLog
 from .limits import QuestionLimits, too_many_message
 from .metrics import AppMetrics
-from .render import answer_markdown, citation_label, context_html, md_text
+from .render import answer_markdown, citation_label, context_html, desk_note, md_text
 
 EXAMPLES = [
     "How many children were separated from their families?",
@@ -153,7 +153,7 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
                 doc = pipeline.document(c.doc_id)
                 if doc is None:
                     return "<p>That document is no longer indexed.</p>"
-                return context_html(doc, c)
+                return context_html(doc, c, note=desk_note(pipeline.settings, c.doc_id))
         return gr.update()
 
     def record(data: gr.LikeData, answers: dict[int, dict[str, Any]]) -> None:
@@ -178,6 +178,8 @@ def build_chat(pipeline: Pipeline, feedback: FeedbackLog, limits: QuestionLimits
 
     with gr.Blocks(title="Zero-tolerance report: quoted answers", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
+        if pipeline.settings.serve.editor_tokens:  # editing is on: link editors to the desk
+            gr.HTML('<a href="/sources" id="sources-link">Sources desk (editors)</a>')
         turns = gr.State([])
         answers = gr.State({})
         with gr.Row():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 
+from rag import Settings
+from rag.ingest.provenance import DeskManifest
 from rag.types import Answer, Citation, Document, where
 
 from .cite_text import grouped_source_lines
@@ -47,8 +49,19 @@ def citation_label(c: Citation) -> str:
     return f"[{c.n}] “{start}” ({place or c.title[:40]})"
 
 
-def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
-    """The cited passage in its surrounding paragraphs, the quote highlighted.
+def desk_note(settings: Settings, doc_id: str) -> str | None:
+    """Where a document added on the sources desk came from ("uploaded by alice on
+    2026-12-02, sha256 1a2b…"), or None for other documents."""
+    record = DeskManifest(settings.desk_dir).get(doc_id)
+    if record is None or record.origin == "manifest":
+        return None
+    return f"{record.note()}, sha256 {record.content_hash[:12]}…"
+
+
+def context_html(doc: Document, c: Citation, paragraphs: int = 1,
+                 note: str | None = None) -> str:
+    """The cited passage in its surrounding paragraphs, the quote highlighted;
+    `note` (the desk's provenance line) is shown under the source when given.
 
     The highlight is placed at the cited offsets of the stored text, so what is
     marked is by construction the text that was quoted.
@@ -72,4 +85,6 @@ def context_html(doc: Document, c: Citation, paragraphs: int = 1) -> str:
     place = where(c.publisher, c.date, c.pages, page_word="page")
     return (f'<div class="passage"><div class="passage-head"><strong>[{c.n}] '
             f"{html.escape(c.title)}</strong><br><small>{html.escape(place)} · characters "
-            f"{c.start}–{c.end} · {origin}</small></div><p>{body}</p></div>")
+            f"{c.start}–{c.end} · {origin}</small>"
+            + (f'<br><small class="provenance">{html.escape(note)}</small>' if note else "")
+            + f"</div><p>{body}</p></div>")

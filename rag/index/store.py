@@ -278,6 +278,12 @@ class ChunkStore:
                 out[doc_id] = _doc_from_record(doc_id, text, meta)
         return out
 
+    def passages(self) -> dict[str, int]:
+        """The number of chunks of each stored document's current version."""
+        _, docs = self._require()
+        return {doc_id: int(meta["n_chunks"]) for got in _pages(docs, ["metadatas"])
+                for doc_id, meta in zip(got["ids"], got["metadatas"])}
+
     def chunks(self, current: dict[str, str] | None = None) -> list[Chunk]:
         """Every chunk; with `current` (doc id -> content hash), only the chunks of
         those documents' current versions (leftovers of an interrupted write and
