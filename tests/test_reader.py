@@ -30,7 +30,7 @@ def _artefact(folder: Path, **meta: object) -> Path:
     (folder / WEIGHTS_FILE).write_bytes(b"weights")
     data = {"version": READER_VERSION, "format": format_hash(),
             "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
-            "calibration": {"a": 1.0, "b": 0.0},
+            "calibration": {"a": 1.0, "b": 0.0, "rank_weight": 0.5},
             "bars": {"answered": 0.8, "close": 0.1, "show_share": 0.5}}
     data.update(meta)
     (folder / META_FILE).write_text(json.dumps(data), encoding="utf-8")
@@ -41,6 +41,8 @@ def test_a_complete_artefact_passes_its_checks(tmp_path: Path) -> None:
     reader = Reader(_artefact(tmp_path / "r"))
     assert reader.bars.answered == 0.8 and reader.bars.close == 0.1
     assert reader.confidence([0.0])[0] == pytest.approx(0.5)
+    # A window's score is its logit plus rank_weight x the scorer's ranking score.
+    assert reader.score([1.0, 0.0], [2.0, -2.0]).tolist() == pytest.approx([2.0, -1.0])
 
 
 @pytest.mark.parametrize(("meta", "names"), [
@@ -49,6 +51,7 @@ def test_a_complete_artefact_passes_its_checks(tmp_path: Path) -> None:
     ({"weights_sha256": "0" * 64}, TRAIN_COMMAND),
     ({"calibration": None}, CALIBRATE_COMMAND),
     ({"bars": None}, CALIBRATE_COMMAND),
+    ({"calibration": {"a": 1.0, "b": 0.0}}, CALIBRATE_COMMAND),
 ])
 def test_a_stale_or_incomplete_artefact_is_an_error_naming_the_fix(
         tmp_path: Path, meta: dict[str, object], names: str) -> None:

@@ -36,13 +36,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ScoredWindow:
     """A window with the learned ranker's score `p` and, once the reader has read it,
-    the reader's logit and calibrated confidence."""
+    the reader's logit, the window's score (the logit with `p`, see
+    `rag.answer.reader.Calibration`) and its calibrated confidence."""
 
     window: Window
     quote: Quotable
     features: np.ndarray
     p: float
     reader_logit: float | None = None
+    reader_score: float | None = None
     confidence: float | None = None
 
 
@@ -95,7 +97,7 @@ class WindowScorer:
             return Evidence((), ranked, windows, closest)
         if reader is not None:
             read = self.read(question, windows, reader)
-            return Evidence((), ranked, read, closest, None, float(read[0].reader_logit or 0.0),
+            return Evidence((), ranked, read, closest, None, float(read[0].reader_score or 0.0),
                             read=True)
         best = windows[0]
         row = question_row(best.features, best.p)
@@ -107,10 +109,11 @@ class WindowScorer:
         short = shortlist(windows, self._settings.reader_shortlist)
         texts = [window_text(self._sentences[s.window.doc_id], s.window) for s in short]
         logits = reader.logits(question, texts)
-        conf = reader.confidence(logits)
-        read = [replace(s, reader_logit=float(z), confidence=float(c))
-                for s, z, c in zip(short, logits, conf, strict=True)]
-        read.sort(key=lambda s: (-(s.reader_logit or 0.0), -s.p, s.window.start))
+        scores = reader.score(logits, np.array([s.p for s in short]))
+        conf = reader.confidence(scores)
+        read = [replace(s, reader_logit=float(z), reader_score=float(v), confidence=float(c))
+                for s, z, v, c in zip(short, logits, scores, conf, strict=True)]
+        read.sort(key=lambda s: (-(s.reader_score or 0.0), -s.p, s.window.start))
         return read
 
     def windows(self, question: str, query_vector: np.ndarray, ranked: list[Candidate],

@@ -87,13 +87,22 @@ class ReaderBars:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Platt scaling of the reader's logit: confidence = sigmoid(a * logit + b)."""
+    """How a window's reader logit becomes a confidence. The window's score is the
+    reader's logit plus `rank_weight` times the learned scorer's ranking score of it
+    (the two read different things: the reader the words, the scorer the kind of fact
+    and the speaker); confidence = sigmoid(a * score + b). All three are fitted by
+    `python -m evals.calibrate_reader`."""
 
     a: float
     b: float
+    rank_weight: float
 
-    def __call__(self, logits: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.a * logits + self.b, -30, 30)))
+    def score(self, logits: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        return np.asarray(logits, dtype=np.float64) + self.rank_weight * np.asarray(
+            ranks, dtype=np.float64)
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.a * scores + self.b, -30, 30)))
 
 
 def read_meta(folder: Path, need_calibration: bool = True) -> dict:  # type: ignore[type-arg]
@@ -115,7 +124,8 @@ def read_meta(folder: Path, need_calibration: bool = True) -> dict:  # type: ign
     if not weights.is_file() or file_sha256(weights) != meta.get("weights_sha256"):
         raise ConfigError(f"the answer reader's weights {weights} are missing or are not the "
                           f"ones its {META_FILE} was written for; retrain with `{TRAIN_COMMAND}`")
-    if need_calibration and not (meta.get("calibration") and meta.get("bars")):
+    cal = meta.get("calibration") or {}
+    if need_calibration and not (meta.get("bars") and {"a", "b", "rank_weight"} <= set(cal)):
         raise ConfigError(f"the answer reader in {folder} is not calibrated; run "
                           f"`{CALIBRATE_COMMAND}`")
     return meta
@@ -128,7 +138,9 @@ class WindowReader(Protocol):
 
     def logits(self, question: str, texts: list[str]) -> np.ndarray: ...
 
-    def confidence(self, logits: np.ndarray) -> np.ndarray: ...
+    def score(self, logits: np.ndarray, ranks: np.ndarray) -> np.ndarray: ...
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray: ...
 
 
 class Reader:
@@ -140,8 +152,12 @@ class Reader:
                  threads: int | None = None, need_calibration: bool = True) -> None:
         self.folder = Path(folder or DEFAULT_READER)
         self.meta = read_meta(self.folder, need_calibration)
-        cal = self.meta.get("calibration") or {"a": 1.0, "b": 0.0}
-        self.calibration = Calibration(float(cal["a"]), float(cal["b"]))
+        # Uncalibrated (only while calibrating, which refits from the raw logits):
+        # the raw logit, as a probability.
+        cal = (self.meta["calibration"] if need_calibration
+               else {"a": 1.0, "b": 0.0, "rank_weight": 0.0})
+        self.calibration = Calibration(float(cal["a"]), float(cal["b"]),
+                                       float(cal["rank_weight"]))
         bars = self.meta.get("bars") or {}
         self.bars = ReaderBars(float(bars.get("answered", 1.0)), float(bars.get("close", 0.0)),
                                float(bars.get("show_share", 0.5)))
@@ -200,9 +216,13 @@ class Reader:
         result[order] = scores
         return result.astype(np.float64)
 
-    def confidence(self, logits: np.ndarray) -> np.ndarray:
-        """Calibrated P(the window states the answer) for reader logits."""
-        return self.calibration(np.asarray(logits, dtype=np.float64))
+    def score(self, logits: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        """Each window's score: its logit with the scorer's ranking score `ranks`."""
+        return self.calibration.score(logits, ranks)
+
+    def confidence(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated P(the window states the answer) for window scores."""
+        return self.calibration(np.asarray(scores, dtype=np.float64))
 
 
 def shared_reader(folder: Path | None = None) -> Reader:
