@@ -211,8 +211,19 @@ def write_card(folder: Path) -> None:
     t, d = meta["training"], meta["data"]
     cal = meta.get("calibration")
     calibration = ("Not calibrated yet: run `python -m evals.calibrate_reader`." if not cal else
-                   f"Platt scaling a = {cal['a']:.3f}, b = {cal['b']:.3f}, fitted on "
+                   f"A window's score is its logit + {cal.get('rank_weight', 0):g} x the "
+                   f"learned scorer's ranking score of it; confidence = sigmoid(a x score "
+                   f"+ b) with a = {cal['a']:.3f}, b = {cal['b']:.3f}; fitted on "
                    f"{cal.get('fitted_on', '?')}; bars {json.dumps(meta.get('bars'))}.")
+    bars = meta.get("bars") or {}
+    if cal and bars.get("answered", 0.0) >= 1.0:
+        calibration += (
+            "\n\nThe `answered` bar is 1.0: at no confidence were the reader's answers "
+            "right 90% of the time on every calibration source (on the held-out SQuAD "
+            "articles its most confident answers include SQuAD's adversarial "
+            "unanswerable questions), so it presents no answer as `answered`; every "
+            "answer it gives is `uncertain` (the closest passages, marked) or "
+            "`not_covered`. Per-source figures: `calibrated_on` in reader.json.")
     text = CARD.format(
         val=", ".join(d["val_articles"]), external=", ".join(d["external_articles"]),
         max_length=t["max_length"], format=meta["format"], command=t["command"],

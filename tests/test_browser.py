@@ -325,7 +325,7 @@ def test_the_chat_shows_the_start_of_each_new_answer(page, uncertain_site) -> No
     for n, question in enumerate(["Who drafted the policy directive?",
                                   "How long did prosecutions take?",
                                   "Who drafted the policy directive?"], start=1):
-        _ask_in_chat(page, question)
+        ask_in_chat(page, question)
         page.locator("#chat .message").filter(has_text="Sources").nth(n - 1).wait_for(
             timeout=60_000)
     heading = page.locator("#chat .message").filter(has_text="Sources").last.get_by_text(
