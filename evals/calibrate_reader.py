@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                            "top_window_right_by_rank_weight": top_hits, "fitted_on": f"{args.questions} and SQuAD 2.0 "
                            f"articles {', '.join(sorted(VAL_ARTICLES))} (equal weight)"}
     meta["bars"] = {"answered": answered, "close": close, "show_share": SHOW_SHARE}
-    meta["calibrated_on"] = {"precision_target": args.precision,
+    meta["calibrated_on"] = {"reader_shortlist": settings.answer.reader_shortlist,
+                             "precision_target": args.precision,
                              "max_not_covered": args.max_not_covered, "sources": per_source}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     write_card(args.reader)

@@ -173,8 +173,9 @@ class AnswerSettings(BaseModel):
     reader_path: Path | None = Field(
         None, description="answer reader artefact folder (default: rag/answer/reader_model)")
     reader_shortlist: int = Field(
-        10, ge=1, le=50, description="windows the reader reads per question, the scorer's "
-        "best (more: slower, rarely better)")
+        6, ge=1, le=50, description="windows the reader reads per question, the scorer's "
+        "best (6: within the 300 ms p95 budget; 10 found a right window first no more "
+        "often on the calibration sources and was slower, benchmarks/reader_latency.py)")
     answered_bar: float | None = Field(
         None, ge=0.0, le=1.0, description="override the reader's (with judge=scorer: the "
         "scorer's) bar: calibrated confidence at or above it is presented as an answer, "
