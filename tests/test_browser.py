@@ -319,17 +319,15 @@ def test_uncertain_answers_are_marked_apart_in_chat_and_widget(page, uncertain_s
 
 def test_the_chat_shows_the_start_of_each_new_answer(page, uncertain_site) -> None:  # type: ignore[no-untyped-def]
     """After several answers the newest one's first line, its state heading, is in
-    view (the chat scrolls to an answer's start, not its end)."""
-    page.set_viewport_size({"width": 1200, "height": 900})
+    view (the chat scrolls to an answer's start, not its end). A narrow window makes
+    an answer taller than the chat's box, so scrolling to its end would hide it."""
+    page.set_viewport_size({"width": 360, "height": 900})
     page.goto(uncertain_site + "/")
-    for n, question in enumerate(["Who drafted the policy directive?",
-                                  "How long did prosecutions take?",
-                                  "Who drafted the policy directive?"], start=1):
-        ask_in_chat(page, question)
+    for n in range(1, 4):
+        ask_in_chat(page, ["Who drafted the policy directive?",
+                           "How long did prosecutions take?"][n % 2])
         page.locator("#chat .message").filter(has_text="Sources").nth(n - 1).wait_for(
             timeout=60_000)
-    heading = page.locator("#chat .message").filter(has_text="Sources").last.get_by_text(
-        "The documents may not answer this directly.")
     page.wait_for_function("""() => {
         const m = [...document.querySelectorAll('#chat .message')].pop();
         let box = m.parentElement;
@@ -337,8 +335,10 @@ def test_the_chat_shows_the_start_of_each_new_answer(page, uncertain_site) -> No
                         && box.scrollHeight > box.clientHeight)) box = box.parentElement;
         if (!box) return false;
         const top = m.getBoundingClientRect().top, b = box.getBoundingClientRect();
-        return top >= b.top - 1 && top < b.top + 40;
+        return top >= b.top - 1 && top < b.bottom - 40;
     }""", timeout=20_000)
+    heading = page.locator("#chat .message").filter(has_text="Sources").last.get_by_text(
+        "The documents may not answer this directly.")
     box = heading.first.bounding_box()
     chat = page.locator("#chat").bounding_box()
     assert box is not None and chat is not None
