@@ -32,8 +32,9 @@ from rag.answer.states import shown_windows
 from rag.question.guard import looks_like_injection
 from rag.answer.scorer import DEFAULT_ARTEFACT
 
+from .metrics import fold
 from .questions import load_questions
-from .train_scorer import SHARED, fold
+from .train_scorer import SHARED
 
 
 def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:

@@ -38,8 +38,10 @@ from rag.answer.reader import DEFAULT_READER, META_FILE, Reader
 from rag.answer.scorer import LearnedScorer
 from rag.question.guard import looks_like_injection
 
+from .calibrate import answered_bar
+from .metrics import fold
 from .questions import EvalQuestion, load_questions
-from .reader_data import VAL_ARTICLES, fold
+from .reader_data import VAL_ARTICLES
 from .reader_eval import write_card
 from .squad_check import articles, indexed
 from .train_scorer import SHARED
@@ -115,14 +117,6 @@ def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 100
         if np.abs(step).max() < 1e-9:
             break
     return float(theta[0] / sd), float(theta[1] - theta[0] * mu / sd)
-
-
-def answered_bar(conf: np.ndarray, right: np.ndarray, precision: float, min_n: int) -> float:
-    """The lowest confidence at which the answers at or above it (at least `min_n`)
-    are right at least `precision` of the time; 1.0 when none is."""
-    ok = [t for t in sorted(set(conf.tolist()))
-          if (conf >= t).sum() >= min_n and right[conf >= t].mean() >= precision]
-    return float(min(ok, default=1.0))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ flattering default.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,36 @@ class Sample:
     first_token_ms: float | None = None  # llm mode
     generated: int = 0                   # llm mode: sentences the model wrote
     supported: int = 0                   # ...and how many passed the support check
+
+
+def fold(text: str) -> str:
+    """Case, quote-style and space folding used to match an answer phrase."""
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return " ".join(text.split()).lower()
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """P(a random positive outscores a random negative), ties counted half."""
+    if not len(pos) or not len(neg):
+        return float("nan")
+    allv = np.concatenate([np.asarray(pos, float), np.asarray(neg, float)])
+    ranks = _ranks(allv)
+    r_pos = ranks[:len(pos)].sum()
+    return float((r_pos - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def _ranks(v: np.ndarray) -> np.ndarray:
+    order = np.argsort(v, kind="mergesort")
+    ranks = np.empty(len(v))
+    sv = v[order]
+    i = 0
+    while i < len(v):
+        j = i
+        while j + 1 < len(v) and sv[j + 1] == sv[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
 
 
 def _squash(text: str) -> str:

@@ -30,13 +30,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.chunk import chunk_document
-from rag.config import ChunkSettings
-from rag.vocabulary import tokenize
-from rag.ingest.normalize import normalize_text
 from rag.answer.reader import window_text
-from rag.types import Document, Hit, SourceInfo
 from rag.answer.windows import DocSentences, Window, windows_around
+from rag.config import ChunkSettings
+from rag.ingest.chunk import chunk_document
+from rag.ingest.normalize import normalize_text
+from rag.types import Document, Hit, SourceInfo
+from rag.vocabulary import tokenize
+
+from .metrics import fold
 
 QA_DIR = Path("../shared/qa")
 SYNTH_DIR = Path("evals/synth")
@@ -111,7 +113,8 @@ def answer_spans(doc: Document, answers: list[dict[str, object]]) -> list[tuple[
     return spans
 
 
-def _overlap(q_terms: set[str], text: str) -> float:
+def overlap(q_terms: set[str], text: str) -> float:
+    """Share of the question's terms the text holds (the word-overlap baseline too)."""
     terms = set(tokenize(text))
     return len(q_terms & terms) / (len(q_terms) or 1)
 
@@ -169,7 +172,7 @@ def squad_pairs(questions: list[SquadQuestion], rng: random.Random, *, positives
         pos = sorted((t for t, y in q.windows if y == 1), key=len)
         neg = [t for t, y in q.windows if y == 0]
         chosen_pos = pos[:1] + rng.sample(pos[1:], min(positives - 1, len(pos) - 1)) if pos else []
-        neg.sort(key=lambda t: -_overlap(terms, t))
+        neg.sort(key=lambda t: -overlap(terms, t))
         hard = neg[:negatives - 1]
         rest = neg[negatives - 1:]
         chosen_neg = hard + rng.sample(rest, min(1, len(rest)))
@@ -220,12 +223,6 @@ def qnli_pairs(qa_dir: Path) -> tuple[list[Pair], list[Pair]]:
     return train, val
 
 
-def fold(text: str) -> str:
-    """Case, quote-style and space folding used to match an answer phrase."""
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return " ".join(text.split()).lower()
-
-
 def synth_pairs(folder: Path, rng: random.Random, negatives: int = 4
                 ) -> tuple[list[Pair], list[Pair]]:
     """Pairs from the synthetic documents: for an answerable question the windows
@@ -253,7 +250,7 @@ def synth_pairs(folder: Path, rng: random.Random, negatives: int = 4
                 continue
             qid = f"synth-{path.stem}-{n}"
             terms = set(tokenize(q["question"]))
-            neg = sorted((t for t, y in labelled if not y), key=lambda t: -_overlap(terms, t))
+            neg = sorted((t for t, y in labelled if not y), key=lambda t: -overlap(terms, t))
             if held:  # every answering window, against the closest others (a shortlist)
                 labelled = [(t, 1) for t, y in labelled if y] + [(t, 0) for t in neg[:12]]
             else:

@@ -22,31 +22,8 @@ import numpy as np
 from rag.vocabulary import tokenize
 from rag.answer.reader import MAX_LENGTH, META_FILE
 
-from .reader_data import Pair
-
-
-def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
-    """P(a random positive outscores a random negative), ties counted half."""
-    if not len(pos) or not len(neg):
-        return float("nan")
-    allv = np.concatenate([np.asarray(pos, float), np.asarray(neg, float)])
-    ranks = _ranks(allv)
-    r_pos = ranks[:len(pos)].sum()
-    return float((r_pos - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def _ranks(v: np.ndarray) -> np.ndarray:
-    order = np.argsort(v, kind="mergesort")
-    ranks = np.empty(len(v))
-    sv = v[order]
-    i = 0
-    while i < len(v):
-        j = i
-        while j + 1 < len(v) and sv[j + 1] == sv[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
+from .metrics import auc
+from .reader_data import Pair, overlap
 
 
 def score_pairs(model, tok, pairs: Sequence[Pair], batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -96,11 +73,7 @@ def figures(pairs: Sequence[Pair], scores: np.ndarray, logits: bool = True) -> d
 
 
 def _lexical(pairs: Sequence[Pair]) -> np.ndarray:
-    out = []
-    for p in pairs:
-        q = set(tokenize(p.question))
-        out.append(len(q & set(tokenize(p.text))) / (len(q) or 1))
-    return np.array(out)
+    return np.array([overlap(set(tokenize(p.question)), p.text) for p in pairs])
 
 
 def _cosine(pairs: Sequence[Pair]) -> np.ndarray:

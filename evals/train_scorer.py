@@ -38,6 +38,7 @@ from rag.answer.features import NAMES
 from rag.answer.scorer import (ARTEFACT_VERSION, DEFAULT_ARTEFACT, QUESTION_EXTRA, Linear,
                                fitted_with, question_row, sigmoid)
 
+from .metrics import auc, fold
 
 SHARED = Path("../shared/corpus")
 
@@ -51,12 +52,6 @@ class Asked:
     answerable: bool  # the answer is in one of the windows shown
     x: np.ndarray
     y: np.ndarray
-
-
-def fold(text: str) -> str:
-    """Case, quote-style and space folding used to match an answer phrase."""
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return " ".join(text.split()).lower()
 
 
 def load_synthetic(folder: Path) -> list[dict[str, object]]:
@@ -181,14 +176,6 @@ def held_out_report(asked: list[Asked], l2: float) -> tuple[dict[str, float], np
         neg += p[y[mask] == 0].tolist()
     return ({"top1_accuracy": top1, "runs": len(y), "documents": len(set(docs)),
              "auc_answer_right_vs_not": auc(pos, neg)}, x, y)
-
-
-def auc(pos: list[float], neg: list[float]) -> float:
-    """Probability that a random positive outscores a random negative (ties: half)."""
-    if not pos or not neg:
-        return float("nan")
-    p, n = np.asarray(pos)[:, None], np.asarray(neg)[None, :]
-    return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
 def _ask_in_fresh_index(args: argparse.Namespace,

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from evals.questions import load_questions
-from evals.train_scorer import fold, load_synthetic
+from evals.metrics import fold
+from evals.train_scorer import load_synthetic
 from rag.ingest.load import load_document
 from rag.ingest.manifest import load_manifest
 
